@@ -1,0 +1,47 @@
+# Stadshus: `make run` serves the API and web page, `make test` runs the tests. Both install first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+# uv does not read pip's configuration; pass it the same local wheel folder (the CPU build of torch).
+FIND_LINKS := $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
+UV_FLAGS := --python $(BIN)/python $(if $(FIND_LINKS),--find-links $(FIND_LINKS))
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install index run test eval bench lock clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync $(UV_FLAGS) requirements.lock
+	$(BIN)/uv pip install $(UV_FLAGS) --no-deps -e .
+	touch $@
+
+index: install
+	$(BIN)/stadshus index
+
+index/current:
+	$(MAKE) index
+
+run: install index/current
+	$(BIN)/stadshus serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+eval: install index/current
+	$(BIN)/stadshus eval
+
+bench: install index/current
+	$(BIN)/python -m eval.bench
+
+# Re-resolve the pinned dependencies (needs uv; run after changing pyproject.toml).
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock $(if $(FIND_LINKS),--find-links $(FIND_LINKS)) \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_28
+
+clean:
+	rm -rf $(VENV) index .pytest_cache

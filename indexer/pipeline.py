@@ -1,0 +1,215 @@
+"""Building the index: discover, read, clean, structure, chunk, embed (only what changed), store, swap."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import platform
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import chunk_document
+from .documents import Skipped, discover, parse_document
+from .duplicates import near_duplicates
+from .embedders import Embedder, load_embedder
+from .gazetteer import load_gazetteer
+from .lexical import BM25Index
+from .readers import UnreadableDocument
+from .settings import Settings
+from .storage import FORMAT_VERSION, DocumentRecord, Manifest, build_lock, previous_vectors, write_build
+from .types import Chunk, Document
+from .vectorstore import FaissStore
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI summary and for benchmarks."""
+
+    build: Path
+    documents: int
+    chunks: int
+    embedded: int
+    reused: int
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Switches for the indexer's own choices; all on by default (the evaluation turns each off in turn)."""
+
+    section_context: bool = True
+    stemming: bool = True
+
+
+def settings_hash(settings: Settings, options: BuildOptions) -> str:
+    """A hash of everything that shapes chunks and their vectors."""
+    shaping = (
+        settings.embedder,
+        settings.chunk_tokens,
+        settings.chunk_overlap_tokens,
+        settings.tokenizer,
+        options.section_context,
+        options.stemming,
+        FORMAT_VERSION,
+    )
+    return hashlib.sha256(repr(shaping).encode()).hexdigest()[:16]
+
+
+def parse_corpus(settings: Settings, corpus_dir: Path | None = None) -> tuple[list[Document], list[Skipped]]:
+    """Read every file of the corpus into Documents; unreadable files are skipped with a reason."""
+    corpus_dir = Path(corpus_dir or settings.corpus_dir)
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist")
+    gazetteer = load_gazetteer(settings.gazetteer)
+    files, skipped = discover(corpus_dir, exclude=(settings.gazetteer,))
+    documents: list[Document] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        relative = path.relative_to(corpus_dir.resolve()).as_posix() if path.is_absolute() else path.as_posix()
+        try:
+            size = path.stat().st_size
+            if size > settings.max_file_bytes:
+                raise UnreadableDocument(f"file too large ({size:,} bytes; the limit is {settings.max_file_bytes:,})")
+            document = parse_document(path, corpus_dir, path.read_bytes(), gazetteer)
+        except UnreadableDocument as exc:
+            skipped.append(Skipped(relative, str(exc)))
+            continue
+        except (OSError, RecursionError, MemoryError, ValueError) as exc:
+            skipped.append(Skipped(relative, f"could not be read ({type(exc).__name__}: {exc})"))
+            continue
+        if document.doc_id in seen:
+            skipped.append(Skipped(relative, f"same document id as {seen[document.doc_id]}"))
+            continue
+        seen[document.doc_id] = relative
+        documents.append(document)
+    return documents, skipped
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    corpus_dir: Path | None = None,
+    options: BuildOptions = BuildOptions(),
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build (or update) the index in ``settings.index_dir`` and swap it in when complete.
+
+    Vectors of passages whose indexed text is unchanged are reused from the current build, so
+    re-indexing after editing one document embeds only that document's changed chunks.
+    """
+    started = time.perf_counter()
+    index_dir = Path(settings.index_dir)
+    with build_lock(index_dir):
+        documents, skipped = parse_corpus(settings, corpus_dir)
+        gazetteer = load_gazetteer(settings.gazetteer)
+        chunks: list[Chunk] = []
+        for document in documents:
+            chunks.extend(
+                chunk_document(
+                    document,
+                    gazetteer,
+                    settings.chunk_tokens,
+                    settings.chunk_overlap_tokens,
+                    settings.tokenizer,
+                    with_context=options.section_context,
+                )
+            )
+        embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size)
+        embed_started = time.perf_counter()
+        vectors, reused = _embed(chunks, embedder, index_dir, settings.embed_batch_size, progress)
+        embed_seconds = time.perf_counter() - embed_started
+        texts = [chunk.indexed_text for chunk in chunks]
+        dense = FaissStore(vectors)
+        lexical = BM25Index.build(texts, stem=options.stemming, max_distance=settings.fuzzy_max_distance)
+        duplicates = near_duplicates([c.text for c in chunks], [c.doc_id for c in chunks], settings.duplicate_containment)
+        manifest = _manifest(settings, options, embedder, documents, chunks, dense.kind)
+        build = write_build(index_dir, manifest, documents, chunks, dense, lexical, duplicates)
+    return BuildReport(
+        build=build,
+        documents=len(documents),
+        chunks=len(chunks),
+        embedded=len(chunks) - reused,
+        reused=reused,
+        skipped=skipped,
+        seconds=time.perf_counter() - started,
+        embed_seconds=embed_seconds,
+    )
+
+
+def _embed(
+    chunks: list[Chunk], embedder: Embedder, index_dir: Path, batch_size: int, progress: Progress | None
+) -> tuple[np.ndarray, int]:
+    known = previous_vectors(index_dir, embedder.name)
+    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    missing = []
+    for position, chunk in enumerate(chunks):
+        vector = known.get(chunk.indexed_text)
+        if vector is not None and vector.shape == (embedder.dim,):
+            vectors[position] = vector
+        else:
+            missing.append(position)
+    for begin in range(0, len(missing), batch_size):
+        batch = missing[begin : begin + batch_size]
+        vectors[batch] = embedder.embed_passages([chunks[p].indexed_text for p in batch])
+        if progress:
+            progress("embedding", min(begin + batch_size, len(missing)), len(missing))
+    return vectors, len(chunks) - len(missing)
+
+
+def _manifest(
+    settings: Settings,
+    options: BuildOptions,
+    embedder: Embedder,
+    documents: list[Document],
+    chunks: list[Chunk],
+    vector_store: str,
+) -> Manifest:
+    per_document: dict[str, int] = {}
+    for chunk in chunks:
+        per_document[chunk.doc_id] = per_document.get(chunk.doc_id, 0) + 1
+    now = datetime.now(timezone.utc)
+    return Manifest(
+        format=FORMAT_VERSION,
+        build_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
+        created_at=now.isoformat(timespec="seconds"),
+        embedder=embedder.name,
+        dimension=embedder.dim,
+        chunking={
+            "chunk_tokens": settings.chunk_tokens,
+            "overlap_tokens": settings.chunk_overlap_tokens,
+            "tokenizer": settings.tokenizer,
+            "section_context": options.section_context,
+            "stemming": options.stemming,
+        },
+        settings_hash=settings_hash(settings, options),
+        versions={
+            "stadshus": _version("stadshus"),
+            "faiss": _version("faiss-cpu"),
+            "bm25s": _version("bm25s"),
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
+        vector_store=f"faiss-{vector_store}",
+        documents={
+            d.doc_id: DocumentRecord(source=d.source, sha256=d.sha256, chunks=per_document.get(d.doc_id, 0))
+            for d in documents
+        },
+        chunk_count=len(chunks),
+    )
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,112 @@
+"""Swedish words: tokenising, stop words, Snowball stemming, and query expansion against the index vocabulary.
+
+Spelling variants ("medborgarvärdar" / "medborgarvårdar") and misspellings are matched by edit distance
+to stems the index actually contains; compounds are matched both ways: a query compound is split into
+stems the index knows ("trygghetsvandringar" -> "trygghet" + "vandring") and a query word also finds
+the compounds it ends ("värdar" -> "medborgarvärd").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_SWEDISH
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+WORD = re.compile(r"[0-9a-zåäöéüæø]+")
+# Question words and fillers that carry no topic in a search query.
+QUERY_FILLERS = frozenset(
+    {"vilka", "vilken", "vilket", "vad", "hur", "var", "när", "varför", "finns", "gör", "görs"}
+)
+STOPWORDS = frozenset(STOPWORDS_SWEDISH)
+# Terms in more than this share of passages are not expanded.
+RARE_SHARE = 0.05
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("swedish")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens; hyphenated names become their parts ("Rinkeby-Kista" -> rinkeby, kista)."""
+    return WORD.findall(text.lower())
+
+
+def tokenize(text: str, stem: bool = True, drop: frozenset[str] = STOPWORDS) -> list[str]:
+    """Index tokens: words without stop words, Snowball-stemmed unless ``stem`` is False."""
+    tokens = [word for word in words(text) if word not in drop]
+    return _stemmer().stemWords(tokens) if stem else tokens
+
+
+def tokenize_many(texts: Iterable[str], stem: bool = True) -> list[list[str]]:
+    """``tokenize`` over many texts."""
+    return [tokenize(text, stem) for text in texts]
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedTerm:
+    """A query term and its weight; expansions weigh less than the words the user typed."""
+
+    term: str
+    weight: float
+    source: str
+    origin: str
+
+
+class QueryExpander:
+    """Expands query terms with index-vocabulary terms that are spelling variants or compound parts."""
+
+    def __init__(self, document_frequency: dict[str, int], documents: int, max_distance: int = 2):
+        self._vocabulary = sorted(document_frequency)
+        self._known = frozenset(self._vocabulary)
+        self._frequency = document_frequency
+        self._documents = max(documents, 1)
+        self._max_distance = max_distance
+        self.expand_term = lru_cache(maxsize=4096)(self._expand_term)
+
+    def terms(self, query: str, stem: bool = True) -> list[WeightedTerm]:
+        """The weighted terms of ``query``: its own stems, then variants and compound parts."""
+        found: dict[str, WeightedTerm] = {}
+        for term in tokenize(query, stem, STOPWORDS | QUERY_FILLERS):
+            for weighted in self.expand_term(term):
+                if weighted.term not in found or found[weighted.term].weight < weighted.weight:
+                    found[weighted.term] = weighted
+        return list(found.values())
+
+    def _expand_term(self, term: str) -> tuple[WeightedTerm, ...]:
+        known = term in self._known
+        # Unknown terms are kept: they score nothing, but they count in how much of a question is answered.
+        out = [WeightedTerm(term, 1.0, "query", term)]
+        # Common words need no help, and their variants and compounds would only add noise.
+        if known and self._frequency[term] > RARE_SHARE * self._documents:
+            return tuple(out)
+        if len(term) >= 5 and self._max_distance:
+            distance = 1 if len(term) <= 7 else self._max_distance
+            for candidate, _, _ in process.extract(
+                term, self._vocabulary, scorer=Levenshtein.distance, score_cutoff=distance, limit=10
+            ):
+                if candidate != term and abs(len(candidate) - len(term)) <= distance:
+                    out.append(WeightedTerm(candidate, 0.8 if known else 0.9, "variant", term))
+        if len(term) >= 5:
+            heads = [v for v in self._vocabulary if len(v) >= len(term) + 3 and v.endswith(term)]
+            out.extend(WeightedTerm(head, 0.6, "compound", term) for head in heads[:20])
+        if not known and len(term) >= 8:
+            out.extend(WeightedTerm(part, 0.5, "part", term) for part in self._split_compound(term))
+        return tuple(out)
+
+    def _split_compound(self, term: str) -> tuple[str, ...]:
+        """The best split of an unknown compound into two known stems (allowing a linking -s-)."""
+        best: tuple[str, ...] = ()
+        for cut in range(4, len(term) - 3):
+            left, right = term[:cut], term[cut:]
+            for head in (left, left[:-1] if left.endswith("s") else None):
+                if head and len(head) >= 4 and head in self._known and right in self._known:
+                    if not best or min(len(head), len(right)) > min(len(p) for p in best):
+                        best = (head, right)
+        return best

@@ -1,0 +1,1 @@
+"""Stadshus service: from the index to answers, the HTTP API and the web page."""

@@ -1,0 +1,213 @@
+"""Extractive answers with citations: the sentences that answer, quoted verbatim, or an honest abstention.
+
+Fact questions are answered with the best-matching sentences of the retrieved passages. List questions
+("vilka stadsdelar ...") are answered by aggregation: one line per district the passages attribute the
+topic to, through the section the sentence sits under, the document's organisation, or a district the
+sentence itself names. A question no sentence supports gets "Jag hittar inget i dokumenten ...".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from indexer.chunking import sentence_spans
+from indexer.settings import Settings
+from indexer.swedish import WeightedTerm, tokenize
+from indexer.types import Answer, Citation, DistrictFinding, Involvement, Passage
+
+from .search import Filters, Searcher, SearchMode
+
+ABSTAIN = "Jag hittar inget i dokumenten som besvarar frågan."
+LIST_QUESTION = re.compile(
+    r"^\s*(?:i\s+)?(?:vilka|vilken|vilket)\s+(?:\w+\s+){0,2}?"
+    r"(stadsdel\w*|nämnd\w*|förvaltning\w*|områd\w*|organisation\w*|distrikt\w*)",
+    re.IGNORECASE,
+)
+# Words of a list question that name what is listed, not the topic.
+LIST_WORDS = frozenset(
+    tokenize("stadsdel stadsdelar stadsdelsområde stadsdelsområden stadsdelsnämnd stadsdelsnämnder nämnd nämnder "
+             "förvaltning förvaltningar område områden organisation organisationer distrikt arbetar arbeta jobbar")
+)
+# Checked in order: a plan outranks the present tense of "finns", a perfect tense outranks "ska".
+INVOLVEMENT_PATTERNS: tuple[tuple[Involvement, re.Pattern[str]], ...] = (
+    ("planerar", re.compile(r"\b(planer finns|planerar|planeras|avser|vill|undersöka möjlighet\w*|överväg\w*)\b", re.I)),
+    ("har", re.compile(r"\b(har|hade) (\w+ ){0,3}?\w+(at|it|tt|ts|ats|its)\b", re.I)),
+    ("kommer att", re.compile(r"\b(ska|skall|kommer att)\b", re.I)),
+    ("har", re.compile(r"\b(anställer|arbetar|finns|genomför|genomfördes|bedriver|driver|erbjuder)\b", re.I)),
+)
+DONE_BEFORE = re.compile(r"\b(?:som man gjort i|liksom i|såsom i|som i)\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    coverage: float
+
+
+class Answerer:
+    """Answers questions from the index, extractively; every claim cites a verbatim quote."""
+
+    def __init__(self, searcher: Searcher, settings: Settings):
+        self.searcher = searcher
+        self.settings = settings
+
+    def ask(self, question: str, district: str | None = None, filters: Filters = Filters()) -> Answer:
+        """Answer ``question``, optionally only from passages about ``district``."""
+        question = self.searcher.clean_query(question)
+        if district:
+            filters = Filters((district,), filters.doc_ids, filters.year_from, filters.year_to)
+        is_list = bool(LIST_QUESTION.search(question))
+        depth = self.settings.list_passages if is_list else self.settings.answer_passages
+        passages = self.searcher.search(question, depth, SearchMode.hybrid, filters)
+        if is_list:
+            # Aggregation needs recall: add what BM25 alone ranks high (a rare word is strong evidence).
+            seen = {p.chunk.chunk_id for p in passages}
+            extra = [p for p in self.searcher.search(question, depth, SearchMode.bm25, filters) if p.chunk.chunk_id not in seen]
+            passages += [Passage(p.chunk, p.title, p.score, len(passages) + i + 1, p.also_in) for i, p in enumerate(extra)]
+        terms = self.searcher.index.lexical.query_terms(question)
+        if is_list:
+            answer = self._list_answer(question, passages, [t for t in terms if t.origin not in LIST_WORDS])
+            if answer is not None:
+                return answer
+        return self._fact_answer(question, passages, terms)
+
+    # Fact questions
+
+    def _fact_answer(self, question: str, passages: list[Passage], terms: list[WeightedTerm]) -> Answer:
+        sentences = sorted(self._sentences(passages, terms), key=lambda s: (-s.coverage, s.passage.rank))
+        best = sentences[0] if sentences else None
+        dense_top = self._dense_similarity(question, passages[0]) if passages else 0.0
+        if best is None or (
+            best.coverage < self.settings.answer_min_coverage and dense_top < self.settings.answer_min_dense
+        ):
+            return Answer(question=question, text=ABSTAIN, supported=False, related=tuple(passages[:3]))
+        if best.coverage < self.settings.answer_min_coverage:
+            # Supported by meaning rather than words: quote the top passage's best sentence.
+            chosen = [min((s for s in sentences if s.passage.rank == passages[0].rank), key=lambda s: -s.coverage)]
+        else:
+            floor = max(self.settings.answer_min_coverage, 0.75 * best.coverage)
+            chosen = []
+            for sentence in sentences:
+                if sentence.coverage < floor or len(chosen) >= self.settings.answer_max_sentences:
+                    break
+                if not any(_same_text(sentence.text, c.text) for c in chosen):
+                    chosen.append(sentence)
+        citations = tuple(self._citation(i, s) for i, s in enumerate(chosen, start=1))
+        text = " ".join(f"{c.quote} [{c.id}]" for c in citations)
+        return Answer(question=question, text=text, supported=True, citations=citations)
+
+    # List questions
+
+    def _list_answer(self, question: str, passages: list[Passage], topic: list[WeightedTerm]) -> Answer | None:
+        if not topic:
+            return None
+        findings: dict[str, list[tuple[_Sentence, Involvement]]] = {}
+        for sentence in self._sentences(passages, topic):
+            if sentence.coverage < self.settings.list_min_coverage:
+                continue
+            for district, involvement in self._attribute(sentence):
+                findings.setdefault(district, []).append((sentence, involvement))
+        if not findings:
+            return None
+        citations: list[Citation] = []
+        lines: list[DistrictFinding] = []
+        for district in sorted(findings, key=lambda d: min(s.passage.rank for s, _ in findings[d])):
+            ids: list[int] = []
+            for sentence, _ in sorted(findings[district], key=lambda pair: pair[0].passage.rank)[:2]:
+                existing = next((c for c in citations if _same_text(c.quote, sentence.text)), None)
+                if existing is None:
+                    existing = self._citation(len(citations) + 1, sentence)
+                    citations.append(existing)
+                if existing.id not in ids:
+                    ids.append(existing.id)
+            involvement = _strongest(inv for _, inv in findings[district])
+            lines.append(DistrictFinding(district, tuple(ids), involvement))
+        body = "\n".join(
+            f"- {line.name} ({line.involvement}): " + " ".join(f"[{i}]" for i in line.citations) for line in lines
+        )
+        text = f"Dokumenten kopplar {len(lines)} stadsdelsområden till frågan:\n{body}"
+        return Answer(question=question, text=text, supported=True, citations=tuple(citations), districts=tuple(lines))
+
+    def _attribute(self, sentence: _Sentence) -> list[tuple[str, Involvement]]:
+        """Districts a sentence attributes its content to, each with the kind of involvement."""
+        chunk = sentence.passage.chunk
+        gazetteer = self.searcher.gazetteer
+        document = self.searcher.index.documents[chunk.doc_id]
+        own = gazetteer.find(chunk.section) or document.districts
+        involvement = _involvement(sentence.text)
+        attributed = [(district, involvement) for district in own]
+        done = DONE_BEFORE.search(sentence.text)
+        for district in gazetteer.find(sentence.text):
+            if district not in own:
+                named_after_done = done is not None and sentence.text.find(district) > done.start()
+                attributed.append((district, "har" if named_after_done else involvement))
+        return attributed
+
+    # Shared
+
+    def _sentences(self, passages: list[Passage], terms: list[WeightedTerm]) -> list[_Sentence]:
+        lexical = self.searcher.index.lexical
+        weight_of: dict[str, float] = {}
+        origin_of: dict[str, str] = {}
+        for term in terms:
+            if term.weight > weight_of.get(term.term, 0):
+                weight_of[term.term], origin_of[term.term] = term.weight, term.origin
+        origins = {term.origin for term in terms}
+        total = sum(lexical.idf(origin) for origin in origins)
+        if not total:
+            return []
+        sentences = []
+        for passage in passages:
+            document = self.searcher.index.documents[passage.chunk.doc_id]
+            for start, end in sentence_spans(document.text, passage.chunk.start, passage.chunk.end):
+                text = document.text[start:end]
+                best: dict[str, float] = {}
+                for stem in set(tokenize(text)):
+                    if stem in weight_of:
+                        origin = origin_of[stem]
+                        best[origin] = max(best.get(origin, 0.0), weight_of[stem])
+                coverage = sum(weight * lexical.idf(origin) for origin, weight in best.items()) / total
+                if coverage > 0:
+                    sentences.append(_Sentence(passage, start, end, text, coverage))
+        return sentences
+
+    def _dense_similarity(self, question: str, passage: Passage) -> float:
+        position = self.searcher.index.chunk_position(passage.chunk.chunk_id)
+        vector = self.searcher.index.dense.vector(position)
+        return float(vector @ self.searcher.embed_query(question))
+
+    def _citation(self, number: int, sentence: _Sentence) -> Citation:
+        chunk = sentence.passage.chunk
+        document = self.searcher.index.documents[chunk.doc_id]
+        return Citation(
+            id=number,
+            chunk_id=chunk.chunk_id,
+            doc_id=chunk.doc_id,
+            title=document.title,
+            districts=chunk.districts,
+            section=chunk.section,
+            quote=sentence.text,
+            start=sentence.start,
+            end=sentence.end,
+            page=document.page_at(sentence.start),
+        )
+
+
+def _involvement(sentence: str) -> Involvement:
+    for kind, pattern in INVOLVEMENT_PATTERNS:
+        if pattern.search(sentence):
+            return kind
+    return "nämner"
+
+
+def _strongest(kinds) -> Involvement:
+    order: list[Involvement] = ["har", "kommer att", "planerar", "nämner"]
+    return min(kinds, key=order.index)
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())

@@ -1,0 +1,47 @@
+"""The loaded service: settings, index, embedder, gazetteer, searcher and answerer, built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.embedders import Embedder, load_embedder
+from indexer.gazetteer import Gazetteer, load_gazetteer
+from indexer.settings import Settings
+from indexer.storage import StoredIndex, current_build, load_index
+
+from .answer import Answerer
+from .search import Searcher
+
+
+@dataclass
+class Engine:
+    """Everything a request needs, loaded once (at start-up, or again after a re-index)."""
+
+    settings: Settings
+    index: StoredIndex
+    embedder: Embedder
+    gazetteer: Gazetteer
+    searcher: Searcher
+    answerer: Answerer
+
+    @property
+    def build(self) -> Path:
+        """The build folder this engine serves."""
+        return self.index.path
+
+    def is_stale(self) -> bool:
+        """Whether a newer build has been swapped in since this engine was loaded."""
+        try:
+            return current_build(Path(self.settings.index_dir)) != self.index.path
+        except Exception:  # noqa: BLE001 - a missing or broken index is not a newer one
+            return False
+
+
+def load_engine(settings: Settings, embedder: Embedder | None = None) -> Engine:
+    """Load the current index and everything that serves it. Raises the storage errors with clear messages."""
+    index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
+    embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size)
+    gazetteer = load_gazetteer(settings.gazetteer)
+    searcher = Searcher(index, embedder, gazetteer, settings)
+    return Engine(settings, index, embedder, gazetteer, searcher, Answerer(searcher, settings))

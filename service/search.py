@@ -1,0 +1,203 @@
+"""Search over the index: dense, BM25 or hybrid (reciprocal rank fusion), with filters, district
+boosting and near-duplicate collapsing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+
+import numpy as np
+
+from indexer.embedders import Embedder
+from indexer.gazetteer import Gazetteer
+from indexer.settings import Settings
+from indexer.storage import StoredIndex
+from indexer.types import Document, Passage
+
+from .fusion import fuse
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class SearchMode(str, Enum):
+    """Which retrievers a search uses."""
+
+    hybrid = "hybrid"
+    dense = "dense"
+    bm25 = "bm25"
+
+
+class QueryError(ValueError):
+    """A query that cannot be run; the message is Swedish, for the person who typed it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrictions on which passages may be returned; empty means no restriction."""
+
+    districts: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.districts or self.doc_ids or self.year_from is not None or self.year_to is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOptions:
+    """The search's own choices; all on by default (the evaluation switches each off in turn)."""
+
+    expand_terms: bool = True
+    district_boost: bool = True
+    collapse_duplicates: bool = True
+
+
+def document_years(document: Document) -> tuple[int, int] | None:
+    """The years a document covers: its period range ("2017–2022") or its single year."""
+    if document.period:
+        years = [int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", document.period)]
+        if years:
+            return min(years), max(years)
+    return (document.year, document.year) if document.year else None
+
+
+class Searcher:
+    """Runs searches against one loaded index. Built once; every search is in memory."""
+
+    def __init__(self, index: StoredIndex, embedder: Embedder, gazetteer: Gazetteer, settings: Settings):
+        self.index = index
+        self.embedder = embedder
+        self.gazetteer = gazetteer
+        self.settings = settings
+        self._doc_ids = np.array([chunk.doc_id for chunk in index.chunks])
+        self.embed_query = lru_cache(maxsize=2048)(embedder.embed_query)
+
+    def clean_query(self, query: str) -> str:
+        """The query with control characters and surplus whitespace removed; errors in Swedish."""
+        text = " ".join(CONTROL.sub(" ", query or "").split())
+        if not text:
+            raise QueryError("Frågan är tom. Skriv vad du söker efter.")
+        if len(text) > self.settings.max_query_chars:
+            raise QueryError(f"Frågan är för lång (högst {self.settings.max_query_chars} tecken).")
+        return text
+
+    def check_k(self, k: int) -> int:
+        """``k`` if it is within 1..max_k; a Swedish error otherwise."""
+        if not 1 <= k <= self.settings.max_k:
+            raise QueryError(f"Antalet träffar måste vara mellan 1 och {self.settings.max_k}.")
+        return k
+
+    def check_filters(self, filters: Filters) -> Filters:
+        """Filters with district names made canonical; unknown districts or documents are errors."""
+        districts = []
+        for name in filters.districts:
+            canonical = self.gazetteer.canonical(name)
+            if canonical is None:
+                raise QueryError(f"Okänd stadsdel: {name!r}. Se /api/districts för giltiga namn.")
+            districts.append(canonical)
+        for doc_id in filters.doc_ids:
+            if doc_id not in self.index.documents:
+                raise QueryError(f"Okänt dokument: {doc_id!r}. Se /api/documents för giltiga id.")
+        return Filters(tuple(districts), filters.doc_ids, filters.year_from, filters.year_to)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: SearchMode = SearchMode.hybrid,
+        filters: Filters = Filters(),
+        options: SearchOptions = SearchOptions(),
+    ) -> list[Passage]:
+        """The ``k`` best passages for ``query``, best first."""
+        query = self.clean_query(query)
+        k = self.check_k(k)
+        filters = self.check_filters(filters)
+        subset = self._subset(filters) if filters else None
+        if subset is not None and not len(subset):
+            return []
+        depth = max(self.settings.search_candidates, 3 * k)
+        rankings: list[list[int]] = []
+        dense_scores: dict[int, float] = {}
+        lexical_scores: dict[int, float] = {}
+        if mode in (SearchMode.hybrid, SearchMode.dense):
+            positions, scores = self.index.dense.search(self.embed_query(query), depth, subset)
+            rankings.append(positions.tolist())
+            dense_scores = dict(zip(positions.tolist(), scores.tolist()))
+        if mode in (SearchMode.hybrid, SearchMode.bm25):
+            positions, scores = self._lexical(query, depth, subset, options.expand_terms)
+            rankings.append(positions)
+            lexical_scores = dict(zip(positions, scores))
+        if mode is SearchMode.hybrid:
+            ranked = fuse(rankings, self.settings.rrf_k)
+        else:
+            single = dense_scores if mode is SearchMode.dense else lexical_scores
+            ranked = [(position, single[position]) for position in rankings[0]]
+        if options.district_boost:
+            ranked = self._boost_districts(query, ranked)
+        return self._passages(ranked, k, options.collapse_duplicates)
+
+    def _lexical(self, query: str, depth: int, subset: np.ndarray | None, expand: bool) -> tuple[list[int], list[float]]:
+        scores = self.index.lexical.scores(query, expand)
+        if subset is not None:
+            masked = np.full_like(scores, 0.0)
+            masked[subset] = scores[subset]
+            scores = masked
+        depth = min(depth, len(scores))
+        if not depth:
+            return [], []
+        top = np.argpartition(-scores, depth - 1)[:depth]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[scores[top] > 0]
+        return top.tolist(), scores[top].tolist()
+
+    def _boost_districts(self, query: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Passages about a district the query names come first, in their fused order."""
+        named = set(self.gazetteer.find(query, ignore_case=True))
+        if not named:
+            return ranked
+        chunks = self.index.chunks
+        about = [pair for pair in ranked if named & set(chunks[pair[0]].districts)]
+        others = [pair for pair in ranked if not named & set(chunks[pair[0]].districts)]
+        return about + others
+
+    def _passages(self, ranked: list[tuple[int, float]], k: int, collapse: bool) -> list[Passage]:
+        chunks, documents = self.index.chunks, self.index.documents
+        passages: list[Passage] = []
+        absorbed: set[int] = set()
+        for position, score in ranked:
+            if position in absorbed:
+                continue
+            chunk = chunks[position]
+            also_in: tuple[str, ...] = ()
+            if collapse:
+                duplicates = self.index.duplicates.get(position, [])
+                absorbed.update(duplicates)
+                also_in = tuple(sorted({chunks[d].doc_id for d in duplicates} - {chunk.doc_id}))
+            passages.append(
+                Passage(chunk=chunk, title=documents[chunk.doc_id].title, score=float(score), rank=len(passages) + 1, also_in=also_in)
+            )
+            if len(passages) == k:
+                break
+        return passages
+
+    def _subset(self, filters: Filters) -> np.ndarray:
+        """Positions of the chunks the filters allow."""
+        allowed_docs = set(filters.doc_ids) if filters.doc_ids else set(self.index.documents)
+        if filters.year_from is not None or filters.year_to is not None:
+            low = filters.year_from if filters.year_from is not None else -10_000
+            high = filters.year_to if filters.year_to is not None else 10_000
+            allowed_docs = {
+                doc_id
+                for doc_id in allowed_docs
+                if (years := document_years(self.index.documents[doc_id])) and years[0] <= high and years[1] >= low
+            }
+        wanted = set(filters.districts)
+        positions = [
+            position
+            for position, chunk in enumerate(self.index.chunks)
+            if chunk.doc_id in allowed_docs and (not wanted or wanted & set(chunk.districts))
+        ]
+        return np.array(positions, dtype=np.int64)
