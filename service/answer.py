@@ -9,7 +9,8 @@ sentence itself names. A question no sentence supports gets "Jag hittar inget i 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from indexer.chunking import sentence_spans
 from indexer.settings import Settings
@@ -48,15 +49,43 @@ class _Sentence:
     coverage: float
 
 
-class Answerer:
-    """Answers questions from the index, extractively; every claim cites a verbatim quote."""
+class AnswerGenerator(Protocol):
+    """Rewrites a supported extractive answer from its evidence (an LLM, say). It must keep every
+    sentence cited, and return None (or raise) to keep the extractive answer."""
 
-    def __init__(self, searcher: Searcher, settings: Settings):
+    name: str
+
+    def generate(self, draft: Answer, evidence: list[Passage]) -> Answer | None:
+        """A new answer built from ``evidence``, or None to keep ``draft``."""
+        ...
+
+
+class Answerer:
+    """Answers questions from the index, extractively; every claim cites a verbatim quote.
+
+    With a ``generator`` (see ``service.llm``), supported answers are rewritten by it; when it fails or
+    its answer does not pass the citation check, the extractive answer is returned with a note saying so.
+    """
+
+    def __init__(self, searcher: Searcher, settings: Settings, generator: AnswerGenerator | None = None):
         self.searcher = searcher
         self.settings = settings
+        self.generator = generator
 
     def ask(self, question: str, district: str | None = None, filters: Filters = Filters()) -> Answer:
         """Answer ``question``, optionally only from passages about ``district``."""
+        answer, passages = self._extractive(question, district, filters)
+        if self.generator is None or not answer.supported:
+            return answer
+        try:
+            generated = self.generator.generate(answer, passages)
+        except Exception as exc:  # noqa: BLE001 - any failure of an external model falls back
+            return replace(answer, notes=(*answer.notes, f"Språkmodellen svarade inte ({type(exc).__name__}); svaret är extraktivt."))
+        if generated is None:
+            return replace(answer, notes=(*answer.notes, "Språkmodellens svar klarade inte källkontrollen; svaret är extraktivt."))
+        return generated
+
+    def _extractive(self, question: str, district: str | None, filters: Filters) -> tuple[Answer, list[Passage]]:
         question = self.searcher.clean_query(question)
         if district:
             filters = Filters((district,), filters.doc_ids, filters.year_from, filters.year_to)
@@ -72,8 +101,8 @@ class Answerer:
         if is_list:
             answer = self._list_answer(question, passages, [t for t in terms if t.origin not in LIST_WORDS])
             if answer is not None:
-                return answer
-        return self._fact_answer(question, passages, terms)
+                return answer, passages
+        return self._fact_answer(question, passages, terms), passages
 
     # Fact questions
 
