@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,7 +48,12 @@ class Settings(BaseSettings):
 
     # Search
     search_candidates: int = Field(50, ge=1, description="Candidates taken from each retriever before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    fusion: Literal["zscore", "rrf"] = Field(
+        "zscore",
+        description="How hybrid search fuses the two rankings: z-score fusion (measured best on the dev split), "
+        "or reciprocal rank fusion.",
+    )
+    rrf_k: int = Field(10, ge=1, description="Reciprocal rank fusion constant (chosen on the evaluation's dev split).")
     duplicate_containment: float = Field(
         0.8, gt=0, le=1, description="Share of word shingles two passages must share to be collapsed as one."
     )

@@ -44,4 +44,9 @@ def load_engine(settings: Settings, embedder: Embedder | None = None) -> Engine:
     embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size)
     gazetteer = load_gazetteer(settings.gazetteer)
     searcher = Searcher(index, embedder, gazetteer, settings)
-    return Engine(settings, index, embedder, gazetteer, searcher, Answerer(searcher, settings))
+    generator = None
+    if settings.llm_base_url:
+        from .llm import LLMGenerator
+
+        generator = LLMGenerator(settings)
+    return Engine(settings, index, embedder, gazetteer, searcher, Answerer(searcher, settings, generator))

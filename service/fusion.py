@@ -1,12 +1,14 @@
-"""Reciprocal rank fusion: one pure function, tested on its own."""
+"""Fusing the dense and lexical rankings: pure functions, tested on their own."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
+import numpy as np
+
 
 def fuse(rankings: Sequence[Sequence[Hashable]], k: int = 60) -> list[tuple[Hashable, float]]:
-    """Fuse rankings (best first) by reciprocal rank: score(d) = sum over rankings of 1 / (k + rank(d)).
+    """Reciprocal rank fusion: score(d) = sum over rankings of 1 / (k + rank(d)), best first.
 
     Ties keep the order in which items were first seen, so the result is deterministic.
     """
@@ -15,3 +17,28 @@ def fuse(rankings: Sequence[Sequence[Hashable]], k: int = 60) -> list[tuple[Hash
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
     return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+def fuse_scores(
+    scored: Sequence[tuple[Sequence[Hashable], Sequence[float]]], weights: Sequence[float] | None = None
+) -> list[tuple[Hashable, float]]:
+    """Score fusion: each retriever's scores standardised (z-scores over its candidates), then a weighted sum.
+
+    Unlike rank fusion it keeps how far ahead a candidate is: one passage that BM25 scores far above the
+    rest is not outvoted by passages both retrievers rank middling. A candidate missing from a retriever's
+    list gets that retriever's lowest standardised score.
+    """
+    weights = weights or [1.0 / len(scored)] * len(scored)
+    standardised = []
+    for items, values in scored:
+        values = np.asarray(values, dtype=np.float64)
+        spread = values.std() if len(values) > 1 else 0.0
+        z = (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
+        standardised.append((dict(zip(items, z.tolist())), float(z.min()) if len(z) else 0.0))
+    order: dict[Hashable, None] = {}
+    for items, _ in scored:
+        order.update(dict.fromkeys(items))
+    fused = [
+        (item, sum(w * table.get(item, floor) for w, (table, floor) in zip(weights, standardised))) for item in order
+    ]
+    return sorted(fused, key=lambda pair: -pair[1])

@@ -16,7 +16,7 @@ from indexer.settings import Settings
 from indexer.storage import StoredIndex
 from indexer.types import Document, Passage
 
-from .fusion import fuse
+from .fusion import fuse, fuse_scores
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -130,7 +130,9 @@ class Searcher:
             positions, scores = self._lexical(query, depth, subset, options.expand_terms)
             rankings.append(positions)
             lexical_scores = dict(zip(positions, scores))
-        if mode is SearchMode.hybrid:
+        if mode is SearchMode.hybrid and self.settings.fusion == "zscore":
+            ranked = fuse_scores([(list(dense_scores), list(dense_scores.values())), (list(lexical_scores), list(lexical_scores.values()))])
+        elif mode is SearchMode.hybrid:
             ranked = fuse(rankings, self.settings.rrf_k)
         else:
             single = dense_scores if mode is SearchMode.dense else lexical_scores
