@@ -21,7 +21,8 @@ from rapidfuzz.distance import Levenshtein
 WORD = re.compile(r"[0-9a-zåäöéüæø]+")
 # Question words and fillers that carry no topic in a search query.
 QUERY_FILLERS = frozenset(
-    {"vilka", "vilken", "vilket", "vad", "hur", "var", "när", "varför", "finns", "gör", "görs"}
+    {"vilka", "vilken", "vilket", "vad", "hur", "var", "när", "varför", "finns", "gör", "görs", "många", "mycket",
+     "stor", "stort", "hög", "högt", "länge", "ofta", "kan", "ska", "får"}
 )
 STOPWORDS = frozenset(STOPWORDS_SWEDISH)
 # Terms in more than this share of passages are not expanded.
@@ -73,11 +74,22 @@ class QueryExpander:
     def terms(self, query: str, stem: bool = True) -> list[WeightedTerm]:
         """The weighted terms of ``query``: its own stems, then variants and compound parts."""
         found: dict[str, WeightedTerm] = {}
-        for term in tokenize(query, stem, STOPWORDS | QUERY_FILLERS):
-            for weighted in self.expand_term(term):
-                if weighted.term not in found or found[weighted.term].weight < weighted.weight:
-                    found[weighted.term] = weighted
+        content = [w for w in words(query) if w not in STOPWORDS and w not in QUERY_FILLERS]
+        candidates = [weighted for term in self._stems(content, stem) for weighted in self.expand_term(term)]
+        if stem:
+            # Two query words the documents write as one ("Söder andan" -> "Söderandan").
+            for left, right in zip(content, content[1:]):
+                joined = _stemmer().stemWord(left + right)
+                if joined in self._known:
+                    candidates.append(WeightedTerm(joined, 1.0, "joined", joined))
+        for weighted in candidates:
+            if weighted.term not in found or found[weighted.term].weight < weighted.weight:
+                found[weighted.term] = weighted
         return list(found.values())
+
+    @staticmethod
+    def _stems(content: list[str], stem: bool) -> list[str]:
+        return _stemmer().stemWords(content) if stem else content
 
     def _expand_term(self, term: str) -> tuple[WeightedTerm, ...]:
         known = term in self._known
@@ -86,13 +98,16 @@ class QueryExpander:
         # Common words need no help, and their variants and compounds would only add noise.
         if known and self._frequency[term] > RARE_SHARE * self._documents:
             return tuple(out)
-        if len(term) >= 5 and self._max_distance:
+        # Known words get variants only when long (compounds like "medborgarvärd"/"medborgarvård");
+        # unknown ones (misspellings) also when short, but weighed less.
+        if self._max_distance and len(term) >= (8 if known else 5):
             distance = 1 if len(term) <= 7 else self._max_distance
+            weight = 0.8 if known else (0.9 if len(term) >= 8 else 0.7)
             for candidate, _, _ in process.extract(
                 term, self._vocabulary, scorer=Levenshtein.distance, score_cutoff=distance, limit=10
             ):
                 if candidate != term and abs(len(candidate) - len(term)) <= distance:
-                    out.append(WeightedTerm(candidate, 0.8 if known else 0.9, "variant", term))
+                    out.append(WeightedTerm(candidate, weight, "variant", term))
         if len(term) >= 5:
             heads = [v for v in self._vocabulary if len(v) >= len(term) + 3 and v.endswith(term)]
             out.extend(WeightedTerm(head, 0.6, "compound", term) for head in heads[:20])
@@ -103,9 +118,11 @@ class QueryExpander:
     def _split_compound(self, term: str) -> tuple[str, ...]:
         """The best split of an unknown compound into two known stems (allowing a linking -s-)."""
         best: tuple[str, ...] = ()
+        stemmer = _stemmer()
         for cut in range(4, len(term) - 3):
-            left, right = term[:cut], term[cut:]
+            left, right = term[:cut], stemmer.stemWord(term[cut:])
             for head in (left, left[:-1] if left.endswith("s") else None):
+                head = head and stemmer.stemWord(head)
                 if head and len(head) >= 4 and head in self._known and right in self._known:
                     if not best or min(len(head), len(right)) > min(len(p) for p in best):
                         best = (head, right)

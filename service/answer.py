@@ -17,14 +17,10 @@ from indexer.settings import Settings
 from indexer.swedish import WeightedTerm, tokenize
 from indexer.types import Answer, Citation, DistrictFinding, Involvement, Passage
 
+from .question import QuestionProfile, profile
 from .search import Filters, Searcher, SearchMode
 
 ABSTAIN = "Jag hittar inget i dokumenten som besvarar frågan."
-LIST_QUESTION = re.compile(
-    r"^\s*(?:i\s+)?(?:vilka|vilken|vilket)\s+(?:\w+\s+){0,2}?"
-    r"(stadsdel\w*|nämnd\w*|förvaltning\w*|områd\w*|organisation\w*|distrikt\w*)",
-    re.IGNORECASE,
-)
 # Words of a list question that name what is listed, not the topic.
 LIST_WORDS = frozenset(
     tokenize("stadsdel stadsdelar stadsdelsområde stadsdelsområden stadsdelsnämnd stadsdelsnämnder nämnd nämnder "
@@ -47,6 +43,7 @@ class _Sentence:
     end: int
     text: str
     coverage: float
+    origins: frozenset[str]
 
 
 class AnswerGenerator(Protocol):
@@ -89,7 +86,8 @@ class Answerer:
         question = self.searcher.clean_query(question)
         if district:
             filters = Filters((district,), filters.doc_ids, filters.year_from, filters.year_to)
-        is_list = bool(LIST_QUESTION.search(question))
+        asked = profile(question, self.searcher.gazetteer)
+        is_list = asked.is_list
         depth = self.settings.list_passages if is_list else self.settings.answer_passages
         passages = self.searcher.search(question, depth, SearchMode.hybrid, filters)
         if is_list:
@@ -102,12 +100,15 @@ class Answerer:
             answer = self._list_answer(question, passages, [t for t in terms if t.origin not in LIST_WORDS])
             if answer is not None:
                 return answer, passages
-        return self._fact_answer(question, passages, terms), passages
+        return self._fact_answer(question, passages, terms, asked), passages
 
     # Fact questions
 
-    def _fact_answer(self, question: str, passages: list[Passage], terms: list[WeightedTerm]) -> Answer:
-        sentences = sorted(self._sentences(passages, terms), key=lambda s: (-s.coverage, s.passage.rank))
+    def _fact_answer(
+        self, question: str, passages: list[Passage], terms: list[WeightedTerm], asked: QuestionProfile
+    ) -> Answer:
+        candidates = [s for s in self._sentences(passages, terms) if asked.admits(s.text, s.passage.chunk.districts)]
+        sentences = sorted(candidates, key=lambda s: (-s.coverage, s.passage.rank))
         best = sentences[0] if sentences else None
         dense_top = self._dense_similarity(question, passages[0]) if passages else 0.0
         if best is None or (
@@ -116,7 +117,7 @@ class Answerer:
             return Answer(question=question, text=ABSTAIN, supported=False, related=tuple(passages[:3]))
         if best.coverage < self.settings.answer_min_coverage:
             # Supported by meaning rather than words: quote the top passage's best sentence.
-            chosen = [min((s for s in sentences if s.passage.rank == passages[0].rank), key=lambda s: -s.coverage)]
+            chosen = [sentences[0]]
         else:
             floor = max(self.settings.answer_min_coverage, 0.75 * best.coverage)
             chosen = []
@@ -135,8 +136,9 @@ class Answerer:
         if not topic:
             return None
         findings: dict[str, list[tuple[_Sentence, Involvement]]] = {}
+        anchor = self._anchor(topic)
         for sentence in self._sentences(passages, topic):
-            if sentence.coverage < self.settings.list_min_coverage:
+            if sentence.coverage < self.settings.list_min_coverage and anchor not in sentence.origins:
                 continue
             for district, involvement in self._attribute(sentence):
                 findings.setdefault(district, []).append((sentence, involvement))
@@ -176,6 +178,12 @@ class Answerer:
                 attributed.append((district, "har" if named_after_done else involvement))
         return attributed
 
+    def _anchor(self, topic: list[WeightedTerm]) -> str | None:
+        """The topic's most specific known word (highest idf): a sentence with it is about the topic."""
+        lexical = self.searcher.index.lexical
+        known = [t.origin for t in topic if t.origin in lexical.document_frequency]
+        return max(known, key=lexical.idf) if known else None
+
     # Shared
 
     def _sentences(self, passages: list[Passage], terms: list[WeightedTerm]) -> list[_Sentence]:
@@ -201,7 +209,7 @@ class Answerer:
                         best[origin] = max(best.get(origin, 0.0), weight_of[stem])
                 coverage = sum(weight * lexical.idf(origin) for origin, weight in best.items()) / total
                 if coverage > 0:
-                    sentences.append(_Sentence(passage, start, end, text, coverage))
+                    sentences.append(_Sentence(passage, start, end, text, coverage, frozenset(best)))
         return sentences
 
     def _dense_similarity(self, question: str, passage: Passage) -> float:
