@@ -79,7 +79,7 @@ class Answerer:
         except Exception as exc:  # noqa: BLE001 - any failure of an external model falls back
             return replace(answer, notes=(*answer.notes, f"Språkmodellen svarade inte ({type(exc).__name__}); svaret är extraktivt."))
         if generated is None:
-            return replace(answer, notes=(*answer.notes, "Språkmodellens svar klarade inte källkontrollen; svaret är extraktivt."))
+            return replace(answer, notes=(*answer.notes, "Språkmodellen gav inget svar med giltiga källhänvisningar; svaret är extraktivt."))
         return generated
 
     def _extractive(self, question: str, district: str | None, filters: Filters) -> tuple[Answer, list[Passage]]:
