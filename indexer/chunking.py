@@ -50,7 +50,10 @@ def chunk_document(
         if section.end <= section.start:
             continue
         context = section_context(document, section) if with_context else ""
-        budget = max(MIN_BODY_TOKENS, chunk_tokens - count_tokens(context, encoding_name) - 2)
+        # A long section path is shortened so that the body keeps room and the whole stays within budget.
+        body_floor = min(MIN_BODY_TOKENS, chunk_tokens // 2)
+        context = _shorten(context, chunk_tokens - body_floor - 2, encoding_name)
+        budget = chunk_tokens - count_tokens(context, encoding_name) - 2
         for start, end in _split(document.text, section.start, section.end, budget, overlap_tokens, encoding_name):
             text = document.text[start:end]
             position = len(chunks)
@@ -139,6 +142,16 @@ def _word_windows(text: str, start: int, end: int, budget: int, encoding_name: s
         windows.append((words[first][0], words[last][1]))
         first = last + 1
     return windows
+
+
+def _shorten(text: str, limit: int, encoding_name: str) -> str:
+    """``text`` cut after whole words to at most ``limit`` tokens, marked with an ellipsis when cut."""
+    if count_tokens(text, encoding_name) <= limit:
+        return text
+    words = text.split(" ")
+    while words and count_tokens(" ".join(words) + " …", encoding_name) > limit:
+        words.pop()
+    return " ".join(words) + " …" if words else ""
 
 
 def _merge(*groups: tuple[str, ...]) -> tuple[str, ...]:

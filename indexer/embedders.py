@@ -81,7 +81,8 @@ class SentenceTransformerEmbedder:
     Models named like e5 get e5's prefixes unless the model defines its own prompts.
     """
 
-    def __init__(self, name_or_path: str, batch_size: int = 32):
+    def __init__(self, name_or_path: str | os.PathLike[str], batch_size: int = 32):
+        name_or_path = os.fspath(name_or_path)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 

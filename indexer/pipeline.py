@@ -41,6 +41,7 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    over_window: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ def build_index(
                 )
             )
         embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size)
+        # Chunks are bounded in cl100k tokens; the embedder's own tokenizer decides what it truncates.
+        over_window = [c.chunk_id for c in chunks if embedder.count_tokens(c.indexed_text) > settings.max_embed_tokens]
         embed_started = time.perf_counter()
         vectors, reused = _embed(chunks, embedder, index_dir, settings.embed_batch_size, progress)
         embed_seconds = time.perf_counter() - embed_started
@@ -143,6 +146,7 @@ def build_index(
         skipped=skipped,
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
+        over_window=over_window,
     )
 
 

@@ -175,8 +175,11 @@ def write_build(
     _fsync_tree(staging)
     final = builds / manifest.build_id
     os.replace(staging, final)
+    link = index_dir / CURRENT
+    previous = link.resolve().name if link.is_symlink() else None
     _point_current(index_dir, final)
-    _remove_old_builds(builds, keep={final.name})
+    # The build served until now stays: requests in flight may still read it.
+    _remove_old_builds(builds, keep={final.name, previous} - {None})
     return final
 
 
@@ -190,11 +193,9 @@ def _point_current(index_dir: Path, build: Path) -> None:
 
 
 def _remove_old_builds(builds: Path, keep: set[str]) -> None:
-    """Keep the new build and the one before it (requests in flight may still read it); drop the rest."""
-    finished = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
-    previous = [p for p in finished if p.name not in keep][-1:]
+    """Drop every build but those in ``keep``, and partial folders of killed builds once they are stale."""
     for path in builds.iterdir():
-        if path.name in keep or path in previous:
+        if path.name in keep:
             continue
         # Partial folders of killed builds are removed only when stale, never one being written now.
         if path.name.startswith(".") and time.time() - path.stat().st_mtime < 3600:

@@ -66,6 +66,7 @@ def index(
         "reused": report.reused,
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
         "seconds": round(report.seconds, 2),
+        "over_embedder_window": report.over_window,
         "index": str(report.build),
     }
     if json_output:
@@ -75,6 +76,11 @@ def index(
         f"Indexerade {report.documents} dokument, {report.chunks} textstycken "
         f"({report.embedded} nya inbäddningar, {report.reused} återanvända) på {report.seconds:.1f} s."
     )
+    if report.over_window:
+        console.print(
+            f"  [yellow]Varning:[/yellow] {len(report.over_window)} textstycken är längre än modellens fönster "
+            f"({settings.max_embed_tokens} token) och kortas av vid inbäddning; sänk STADSHUS_CHUNK_TOKENS."
+        )
     for skipped in report.skipped:
         console.print(f"  [yellow]Hoppade över[/yellow] {skipped.path}: {skipped.reason}")
 
