@@ -1,0 +1,115 @@
+"""The review API: ``POST /api/reviews`` stores a judgment, ``GET /api/reviews`` lists them,
+``GET /api/reviews/summary`` sums them up.
+
+Writing needs a reviewer key in ``X-Reviewer-Key``; the key names the reviewer. With no keys
+configured the write endpoint answers 403. The app provides the store and the loaded engine, either
+as ``app.state.review_store`` and ``app.state.engine`` or by overriding ``get_review_store`` and
+``get_review_engine``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+
+from service.engine import Engine
+
+from .checks import index_problems, index_stamp
+from .schemas import ReviewIn, ReviewPage, ReviewQuery, ReviewSaved, ReviewSummary
+from .store import ReviewSettings, ReviewStore, get_review_settings
+
+REVIEWS_OFF = "Granskning är avstängd: ingen granskarnyckel är konfigurerad (STADSHUS_REVIEWER_KEYS)."
+NO_KEY = "Granskning kräver en granskarnyckel i huvudet X-Reviewer-Key."
+WRONG_KEY = "Granskarnyckeln är okänd."
+
+router = APIRouter(prefix="/api/reviews", tags=["granskning"])
+
+
+def get_review_store(request: Request) -> ReviewStore:
+    """The app's review store (``app.state.review_store``, opened at start-up)."""
+    store = getattr(request.app.state, "review_store", None)
+    if store is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Granskningsdatabasen är inte öppnad.")
+    return store
+
+
+def get_review_engine(request: Request) -> Engine:
+    """The app's loaded engine (``app.state.engine``): its index checks citations and stamps judgments."""
+    engine = getattr(request.app.state, "engine", None)
+    if engine is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Indexet är inte laddat.")
+    return engine
+
+
+def reviewer_for_key(keys: dict[str, str], given: str) -> str | None:
+    """The reviewer whose key is ``given``, or None. Every key is compared, each in constant time."""
+    found = None
+    for name, key in keys.items():
+        if hmac.compare_digest(key.encode(), given.encode()):
+            found = name
+    return found
+
+
+def require_reviewer(
+    settings: Annotated[ReviewSettings, Depends(get_review_settings)],
+    key: Annotated[str | None, Header(alias="X-Reviewer-Key")] = None,
+) -> str:
+    """The reviewer named by the request's key; 403 when reviewing is off, 401 without a valid key.
+
+    A dependency, so that it runs before the body is read: a request without a valid key is
+    refused whatever it carries.
+    """
+    if not settings.reviewer_keys:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, REVIEWS_OFF)
+    if not key:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, NO_KEY)
+    reviewer = reviewer_for_key(settings.reviewer_keys, key)
+    if reviewer is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_KEY)
+    return reviewer
+
+
+Reviewer = Annotated[str, Depends(require_reviewer)]
+Store = Annotated[ReviewStore, Depends(get_review_store)]
+LoadedEngine = Annotated[Engine, Depends(get_review_engine)]
+
+
+@router.post(
+    "",
+    response_model=ReviewSaved,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": ReviewSaved, "description": "The judgment was stored before; updated or unchanged."},
+        401: {"description": "No reviewer key, or an unknown one."},
+        403: {"description": "Reviewing is off: no reviewer keys are configured."},
+        422: {"description": "The body is invalid, or its citations do not match the loaded index."},
+    },
+)
+def submit_review(
+    review: ReviewIn, reviewer: Reviewer, store: Store, engine: LoadedEngine, response: Response
+) -> ReviewSaved:
+    """Store the key holder's judgment of an answer; sending it again changes nothing."""
+    problems = index_problems(review, engine.index)
+    if problems:
+        raise RequestValidationError(
+            [{"type": "index_mismatch", "loc": ("body", *where), "msg": message} for where, message in problems]
+        )
+    saved = store.save(review, reviewer, index_stamp(engine))
+    if saved.status != "created":
+        response.status_code = status.HTTP_200_OK
+    return saved
+
+
+@router.get("", response_model=ReviewPage)
+def list_reviews(store: Store, query: Annotated[ReviewQuery, Query()]) -> ReviewPage:
+    """Judgments, newest first, narrowed by reviewer, verdict, question type, build and time."""
+    return store.list_reviews(query, limit=query.limit, offset=query.offset)
+
+
+@router.get("/summary", response_model=ReviewSummary)
+def review_summary(store: Store) -> ReviewSummary:
+    """Share correct overall, per question type and per index build, and Cohen's kappa per reviewer pair."""
+    return store.summary()
