@@ -1,0 +1,53 @@
+"""More like this: passages elsewhere in the corpus that say something similar to one passage.
+
+The passage's own stored vector is the query, so nothing is embedded. Its own document, the other versions
+of the same report and the passage's near-duplicates are left out (they would only repeat it), and by
+default so are passages about the same districts: the point is to find who else works this way.
+"""
+
+from __future__ import annotations
+
+from indexer.types import Passage
+
+from .engine import Engine
+from .versions import family_id
+
+
+class UnknownChunk(KeyError):
+    """A chunk id the index does not hold; the message is Swedish."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def similar_passages(engine: Engine, chunk_id: str, k: int = 10, other_districts_only: bool = True) -> list[Passage]:
+    """The ``k`` passages most similar to ``chunk_id`` by dense similarity, best first.
+
+    Raises ``UnknownChunk`` for an id the index does not hold and ``QueryError`` for a ``k`` out of range.
+    """
+    index = engine.index
+    position = index.chunk_position(chunk_id)
+    if position is None:
+        raise UnknownChunk(f"Okänt textstycke: {chunk_id!r}. Det kan ha försvunnit vid en omindexering; sök igen.")
+    k = engine.searcher.check_k(k)
+    source = index.chunks[position]
+    family = family_id(index.documents[source.doc_id])
+    excluded_docs = {doc_id for doc_id, document in index.documents.items() if family_id(document) == family}
+    excluded = {position, *index.duplicates.get(position, [])}
+    districts = set(source.districts) if other_districts_only else set()
+
+    def allowed(candidate: int) -> bool:
+        chunk = index.chunks[candidate]
+        return candidate not in excluded and chunk.doc_id not in excluded_docs and not districts & set(chunk.districts)
+
+    query = index.dense.vector(position)
+    depth = min(len(index.chunks), 4 * k)
+    while True:
+        positions, scores = index.dense.search(query, depth)
+        ranked = [(p, s) for p, s in zip(positions.tolist(), scores.tolist()) if allowed(p)]
+        # The searcher's own collapsing: near-duplicates shown once, their documents in ``also_in``.
+        passages = engine.searcher._passages(ranked, k, collapse=True)
+        if len(passages) == k or depth >= len(index.chunks):
+            return passages
+        depth = min(len(index.chunks), 4 * depth)
+
