@@ -23,6 +23,11 @@ SEPARATOR = re.compile(r"^\s*[-_=*·•.–—]{4,}\s*$")
 TERMINAL = tuple(".!?:;)”\"'»")
 # A hyphen before these words is a shared compound part ("kultur- och idrottsförvaltningen"), not a break.
 CONJUNCTIONS = frozenset({"och", "eller", "samt", "respektive", "som", "till", "men", "resp"})
+# Words a sentence never ends on (prepositions, conjunctions, the infinitive mark).
+DANGLING = frozenset(
+    {"med", "och", "för", "till", "av", "att", "i", "på", "om", "samt", "eller", "från", "mot", "inom", "vid", "hos",
+     "genom", "enligt", "mellan", "utan", "under", "den", "det", "de", "en", "ett"}
+)
 INLINE_BREAK = re.compile(r"(\w)- (?!(?:och|eller|samt|respektive|som|till|men)\b)([a-zåäöé])")
 INLINE_NAME_BREAK = re.compile(r"([A-ZÅÄÖ][a-zåäöé]+)- ([A-ZÅÄÖ])")
 # Questions of the follow-up forms ("Beskriv ...", "Hur sker ...?"): they end where their sentence ends.
@@ -252,6 +257,9 @@ def _merge_across_gaps(paragraphs: list[_Paragraph | None], wrap_width: int | No
 def _cut_by_gap(before: _Paragraph, after: _Paragraph, wrap_width: int | None) -> bool:
     tail, head = before.last, after.first
     if tail.endswith("-") and (head[:1].islower() or (tail[-2:-1].isdigit() and head[:1].isdigit())):
+        return True
+    # A sentence cannot end on "med" or "och": the next paragraph continues it, whatever its first letter.
+    if tail.rsplit(" ", 1)[-1].lower() in DANGLING and len(before.parts[0].text) > 40:
         return True
     if not head[:1].islower() or tail.endswith(TERMINAL):
         return False
