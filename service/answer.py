@@ -160,7 +160,8 @@ class Answerer:
         body = "\n".join(
             f"- {line.name} ({line.involvement}): " + " ".join(f"[{i}]" for i in line.citations) for line in lines
         )
-        text = f"Dokumenten kopplar {len(lines)} stadsdelsområden till frågan:\n{body}"
+        noun = "stadsdelsområde" if len(lines) == 1 else "stadsdelsområden"
+        text = f"Dokumenten kopplar {len(lines)} {noun} till frågan:\n{body}"
         return Answer(question=question, text=text, supported=True, citations=tuple(citations), districts=tuple(lines))
 
     def _attribute(self, sentence: _Sentence) -> list[tuple[str, Involvement]]:

@@ -157,6 +157,19 @@ def serve(
     uvicorn.run("service.api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
+@app.command("eval")
+def evaluate(
+    split: Annotated[str, typer.Option(help="Which gold questions: test, dev or all.")] = "test",
+    systems: Annotated[Optional[list[str]], typer.Option("--system", help="A system or group (repeatable; default all).")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not rewrite eval/report.md.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Evaluate search and answers on the gold questions, beside the baselines; writes eval/report.md."""
+    from eval.run import main as run_evaluation
+
+    raise typer.Exit(run_evaluation(split, systems, json_output, write_report=not no_report))
+
+
 def main() -> None:
     """Entry point that never shows a traceback for a broken pipe."""
     try:

@@ -79,7 +79,7 @@ def test_index_json_reports_what_was_done(runner, tmp_env):
     first = runner.invoke(app, ["index", "--json"])
     assert first.exit_code == 0, first.output
     report = json.loads(first.stdout)
-    assert set(report) == {"documents", "chunks", "embedded", "reused", "skipped", "seconds", "index"}
+    assert set(report) == {"documents", "chunks", "embedded", "reused", "skipped", "seconds", "index", "over_embedder_window"}
     assert (report["documents"], report["chunks"], report["embedded"], report["reused"]) == (2, 4, 4, 0)
     assert report["skipped"] == [{"path": "tom.txt", "reason": "empty file"}]
     assert Path(report["index"]) == load_index(tmp_env.index_dir).path

@@ -1,0 +1,1 @@
+"""The HTTP API and the web page: ``create_app`` builds the FastAPI application over one loaded engine."""

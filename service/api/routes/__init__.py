@@ -1,0 +1,1 @@
+"""One router per resource: health, search, ask, documents, districts, and the web page."""

@@ -1,0 +1,42 @@
+"""GET /healthz: whether the index is loaded, and which build is served."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from service.schemas import HealthResponse
+
+from ..deps import SettingsDep, StateDep
+
+router = APIRouter(tags=["hälsa"])
+
+
+@router.get(
+    "/healthz",
+    response_model=HealthResponse,
+    responses={503: {"model": HealthResponse, "description": "Sökindexet är inte laddat"}},
+)
+def health(state: StateDep, settings: SettingsDep) -> HealthResponse | JSONResponse:
+    """``ok`` with the loaded index's size, embedder and build; or ``error`` (503) with the reason and the
+    configured embedder."""
+    engine = state.engine
+    if engine is None:
+        report = HealthResponse(
+            status="error",
+            index_loaded=False,
+            documents=0,
+            chunks=0,
+            embedder=settings.embedder,
+            build=None,
+            message=state.error,
+        )
+        return JSONResponse(report.model_dump(), status_code=503)
+    return HealthResponse(
+        status="ok",
+        index_loaded=True,
+        documents=len(engine.index.documents),
+        chunks=len(engine.index.chunks),
+        embedder=engine.index.manifest.embedder,
+        build=engine.index.manifest.build_id,
+    )

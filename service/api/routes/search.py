@@ -1,0 +1,28 @@
+"""GET /api/search: the passages of a search, exactly as ``stadshus search --json`` prints them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.schemas import SearchResponse, search_response
+from service.search import SearchMode
+
+from ..deps import EngineDep, FiltersDep, QueryDep
+from ..errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api", tags=["sök"])
+
+
+@router.get("/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
+def search(
+    engine: EngineDep,
+    q: QueryDep,
+    filters: FiltersDep,
+    k: Annotated[int, Query(description="Number of passages, 1 to the configured maximum (100).")] = 10,
+    mode: Annotated[SearchMode, Query(description="hybrid, dense or bm25.")] = SearchMode.hybrid,
+) -> SearchResponse:
+    """The ``k`` best passages for ``q``, best first."""
+    passages = engine.searcher.search(q, k, mode, filters)
+    return search_response(q, mode.value, passages)
