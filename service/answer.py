@@ -109,23 +109,24 @@ class Answerer:
     ) -> Answer:
         candidates = [s for s in self._sentences(passages, terms) if asked.admits(s.text, s.passage.chunk.districts)]
         sentences = sorted(candidates, key=lambda s: (-s.coverage, s.passage.rank))
-        best = sentences[0] if sentences else None
-        dense_top = self._dense_similarity(question, passages[0]) if passages else 0.0
-        if best is None or (
-            best.coverage < self.settings.answer_min_coverage and dense_top < self.settings.answer_min_dense
-        ):
-            return Answer(question=question, text=ABSTAIN, supported=False, related=tuple(passages[:3]))
-        if best.coverage < self.settings.answer_min_coverage:
-            # Supported by meaning rather than words: quote the top passage's best sentence.
-            chosen = [sentences[0]]
-        else:
-            floor = max(self.settings.answer_min_coverage, 0.75 * best.coverage)
-            chosen = []
-            for sentence in sentences:
+        anchor = self._anchor(terms)
+        # Supported by words: enough of the question, including its most specific word.
+        worded = [
+            s for s in sentences if s.coverage >= self.settings.answer_min_coverage and (anchor is None or anchor in s.origins)
+        ]
+        if worded:
+            floor = max(self.settings.answer_min_coverage, 0.75 * worded[0].coverage)
+            chosen: list[_Sentence] = []
+            for sentence in worded:
                 if sentence.coverage < floor or len(chosen) >= self.settings.answer_max_sentences:
                     break
                 if not any(_same_text(sentence.text, c.text) for c in chosen):
                     chosen.append(sentence)
+        elif passages and sentences and self._dense_similarity(question, passages[0]) >= self.settings.answer_min_dense:
+            # Supported by meaning rather than words: quote the best sentence of the closest passages.
+            chosen = [sentences[0]]
+        else:
+            return Answer(question=question, text=ABSTAIN, supported=False, related=tuple(passages[:3]))
         citations = tuple(self._citation(i, s) for i, s in enumerate(chosen, start=1))
         text = " ".join(f"{c.quote} [{c.id}]" for c in citations)
         return Answer(question=question, text=text, supported=True, citations=citations)
@@ -180,10 +181,13 @@ class Answerer:
         return attributed
 
     def _anchor(self, topic: list[WeightedTerm]) -> str | None:
-        """The topic's most specific known word (highest idf): a sentence with it is about the topic."""
+        """The topic's most specific word (highest idf): a sentence with it is about the topic. None when
+        the topic names something the documents never mention ("Solna"): then coverage alone decides."""
         lexical = self.searcher.index.lexical
-        known = [t.origin for t in topic if t.origin in lexical.document_frequency]
-        return max(known, key=lexical.idf) if known else None
+        origins = {t.origin for t in topic}
+        if not origins or any(origin not in lexical.document_frequency for origin in origins):
+            return None
+        return max(origins, key=lexical.idf)
 
     # Shared
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from indexer.embedders import Embedder, load_embedder
 from indexer.gazetteer import Gazetteer, load_gazetteer
 from indexer.settings import Settings
-from indexer.storage import StoredIndex, current_build, load_index
+from indexer.storage import StoredIndex, load_index
 
 from .answer import Answerer
 from .search import Searcher
@@ -29,13 +29,6 @@ class Engine:
     def build(self) -> Path:
         """The build folder this engine serves."""
         return self.index.path
-
-    def is_stale(self) -> bool:
-        """Whether a newer build has been swapped in since this engine was loaded."""
-        try:
-            return current_build(Path(self.settings.index_dir)) != self.index.path
-        except Exception:  # noqa: BLE001 - a missing or broken index is not a newer one
-            return False
 
 
 def load_engine(settings: Settings, embedder: Embedder | None = None) -> Engine:

@@ -1,5 +1,5 @@
-"""Search over the index: dense, BM25 or hybrid (reciprocal rank fusion), with filters, district
-boosting and near-duplicate collapsing."""
+"""Search over the index: dense, BM25 or hybrid (z-score or reciprocal rank fusion, see settings.fusion),
+with filters, district boosting and near-duplicate collapsing."""
 
 from __future__ import annotations
 

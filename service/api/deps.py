@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
@@ -11,14 +10,7 @@ from indexer.settings import Settings
 from service.engine import Engine
 from service.search import CONTROL, Filters, QueryError
 
-
-@dataclass
-class ServiceState:
-    """What the application holds between requests: the engine, or why it could not be loaded."""
-
-    settings: Settings
-    engine: Engine | None = None
-    error: str | None = None
+from .lifecycle import ServiceState
 
 
 def get_state(request: Request) -> ServiceState:
@@ -31,9 +23,10 @@ StateDep = Annotated[ServiceState, Depends(get_state)]
 
 def get_engine(state: StateDep) -> Engine:
     """The loaded engine; 503 with the reason when the index could not be loaded."""
-    if state.engine is None:
+    engine = state.current()
+    if engine is None:
         raise HTTPException(status_code=503, detail=state.error or "Sökindexet är inte laddat.")
-    return state.engine
+    return engine
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

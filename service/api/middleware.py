@@ -53,20 +53,23 @@ class BodyLimit:
     """Refuses request bodies over ``max_bytes`` with 413: at once when Content-Length says so, and
     while reading when a chunked body grows past the limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        # Path prefixes allowed a larger body (document uploads), each with its own limit.
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next((size for prefix, size in self.larger.items() if scope["path"].startswith(prefix)), self.max_bytes)
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and not declared.isdigit():
             await JSONResponse({"detail": "Ogiltig Content-Length."}, status_code=400)(scope, receive, send)
             return
-        if declared is not None and int(declared) > self.max_bytes:
-            detail = TOO_LARGE.format(limit=self.max_bytes // 1024)
+        if declared is not None and int(declared) > limit:
+            detail = TOO_LARGE.format(limit=limit // 1024)
             await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
             return
         received = 0
@@ -76,8 +79,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, limited_receive, send)

@@ -20,7 +20,7 @@ router = APIRouter(tags=["hälsa"])
 def health(state: StateDep, settings: SettingsDep) -> HealthResponse | JSONResponse:
     """``ok`` with the loaded index's size, embedder and build; or ``error`` (503) with the reason and the
     configured embedder."""
-    engine = state.engine
+    engine = state.current()
     if engine is None:
         report = HealthResponse(
             status="error",
@@ -38,5 +38,6 @@ def health(state: StateDep, settings: SettingsDep) -> HealthResponse | JSONRespo
         documents=len(engine.index.documents),
         chunks=len(engine.index.chunks),
         embedder=engine.index.manifest.embedder,
+        message=state.error,
         build=engine.index.manifest.build_id,
     )

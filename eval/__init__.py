@@ -1,0 +1,1 @@
+"""The evaluation: gold questions, metrics, the systems compared, the report and threshold calibration."""

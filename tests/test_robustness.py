@@ -1,0 +1,203 @@
+"""Robustness: odd queries, live re-indexing under load, a broken new build, and who may change the index."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from indexer.pipeline import build_index
+from service.api.main import create_app
+from service.engine import load_engine
+from tests.conftest import make_settings
+
+ADMIN_KEY = "en-lang-hemlig-nyckel-for-test"
+FIRST = "Skärholmen anställer medborgarvärdar som rör sig i Vårberg.\n\nFörvaltningen ordnar trygghetsvandringar."
+SECOND = "Farsta startar en familjecentral i Hökarängen.\n\nParken får ny belysning under hösten."
+ADDED = "Bromma planterar zebrafinkträd vid Alvik.\n\nZebrafinkträden vattnas av föreningar."
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "skarholmen.txt").write_text(FIRST, encoding="utf-8")
+    (corpus / "farsta.txt").write_text(SECOND, encoding="utf-8")
+    return corpus
+
+
+@pytest.fixture
+def small_settings(tmp_path: Path, small_corpus: Path, e5):
+    settings = make_settings(tmp_path / "index", corpus_dir=small_corpus, admin_key=ADMIN_KEY)
+    build_index(settings, embedder=e5)
+    return settings
+
+
+@pytest.fixture
+def small_client(small_settings, e5):
+    with TestClient(create_app(engine=load_engine(small_settings, embedder=e5))) as client:
+        yield client
+
+
+def wait_for(condition, seconds: float = 120.0) -> bool:
+    """Poll ``condition`` until it holds or the (generous) deadline passes."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "'; DROP TABLE documents; --",
+        "<script>alert('x')</script>",
+        "<img src=x onerror=alert(1)>",
+        "och det att i som",
+        "????",
+        "ä" * 1999,
+        "SELECT * FROM chunks WHERE 1=1",
+        "{{7*7}} ${jndi:ldap://x}",
+        "../../etc/passwd",
+        "🙂 medborgarvärdar 🙂",
+    ],
+)
+def test_odd_queries_get_an_answer_or_a_swedish_4xx_never_a_5xx(client, query):
+    for response in (
+        client.get("/api/search", params={"q": query}),
+        client.post("/api/ask", json={"question": query}),
+    ):
+        assert response.status_code < 500, response.text
+        if response.status_code >= 400:
+            assert response.json()["detail"]
+        elif "results" in response.json():
+            assert all(r["text"] for r in response.json()["results"])
+
+
+@pytest.fixture
+def client(engine):
+    with TestClient(create_app(engine=engine)) as client:
+        yield client
+
+
+def test_admin_endpoints_are_off_without_a_configured_key(client):
+    assert client.post("/api/admin/reindex", headers={"X-API-Key": "anything"}).status_code == 404
+    assert client.put("/api/admin/documents/x.txt", content=b"text", headers={"X-API-Key": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "fel"}, {"X-API-Key": ADMIN_KEY + "x"}])
+def test_admin_endpoints_need_the_right_key(small_client, small_corpus, headers):
+    before = sorted(p.name for p in small_corpus.iterdir())
+    response = small_client.post("/api/admin/reindex", headers=headers)
+    assert response.status_code == 401, response.text
+    response = small_client.put("/api/admin/documents/ny.txt", content=ADDED.encode(), headers=headers)
+    assert response.status_code == 401
+    assert small_client.delete("/api/admin/documents/farsta", headers=headers).status_code == 401
+    assert sorted(p.name for p in small_corpus.iterdir()) == before
+
+
+@pytest.mark.parametrize("name", ["..%2F..%2Fevil.txt", ".hidden.txt", "a%2Fb.txt", "..", "x.exe"])
+def test_uploads_cannot_leave_the_corpus_or_bring_other_file_types(small_client, small_corpus, tmp_path, name):
+    response = small_client.put(f"/api/admin/documents/{name}", content=b"text", headers={"X-API-Key": ADMIN_KEY})
+    assert response.status_code in (404, 422), response.text
+    assert not (tmp_path / "evil.txt").exists()
+    assert sorted(p.name for p in small_corpus.iterdir()) == ["farsta.txt", "skarholmen.txt"]
+
+
+def test_upload_then_delete_changes_what_is_served(small_client):
+    key = {"X-API-Key": ADMIN_KEY}
+    assert small_client.put("/api/admin/documents/bromma.txt", content=ADDED.encode(), headers=key).status_code == 202
+
+    def found(doc_id: str) -> bool:
+        results = small_client.get("/api/search", params={"q": "zebrafinkträd", "mode": "bm25"}).json()["results"]
+        return any(r["doc_id"] == doc_id for r in results)
+
+    assert wait_for(lambda: found("bromma"))
+    status = small_client.get("/api/admin/reindex", headers=key).json()
+    assert status["running"] is False and status["error"] is None and status["documents"] == 3
+
+    assert small_client.delete("/api/admin/documents/bromma", headers=key).status_code == 202
+    assert wait_for(lambda: not found("bromma"))
+    assert small_client.delete("/api/admin/documents/bromma", headers=key).status_code == 404
+
+
+def test_a_broken_new_build_keeps_the_old_one_served_and_health_says_why(small_client, small_settings):
+    builds = Path(small_settings.index_dir) / "builds"
+    serving = (Path(small_settings.index_dir) / "current").resolve()
+    broken = builds / "20991231T000000-broken"
+    shutil.copytree(serving, broken)
+    (broken / "manifest.json").write_text("{ not json", encoding="utf-8")
+    link = Path(small_settings.index_dir) / "current"
+    link.unlink()
+    link.symlink_to(broken.relative_to(small_settings.index_dir))
+
+    def health_reports_it() -> bool:
+        body = small_client.get("/healthz").json()
+        return body["status"] == "ok" and bool(body["message"])
+
+    assert wait_for(health_reports_it, 30)
+    assert small_client.get("/healthz").json()["build"] == serving.name
+    assert small_client.get("/api/search", params={"q": "medborgarvärdar"}).status_code == 200
+
+
+@pytest.mark.slow
+def test_reindexing_under_load_fails_no_request(small_settings, small_corpus, e5):
+    """Searches run from several threads while the corpus is re-indexed twice; every response is a 200 with
+    passages that hold together, and the new document is served without a restart."""
+    app = create_app(engine=load_engine(small_settings, embedder=e5))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    assert wait_for(lambda: server.started, 60)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    failures: list[str] = []
+    done = threading.Event()
+    counts = [0]
+
+    def client_loop() -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            for _ in range(400):  # bounded: each client stops by itself
+                if done.is_set():
+                    return
+                response = http.get("/api/search", params={"q": "medborgarvärdar Vårberg", "k": 3})
+                counts[0] += 1
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code}: {response.text[:200]}")
+                    continue
+                for result in response.json()["results"]:
+                    if result["doc_id"] not in {"skarholmen", "farsta", "bromma"} or not result["text"]:
+                        failures.append(f"unexpected result {result}")
+
+    clients = [threading.Thread(target=client_loop) for _ in range(4)]
+    try:
+        for worker in clients:
+            worker.start()
+        (small_corpus / "bromma.txt").write_text(ADDED, encoding="utf-8")
+        build_index(small_settings, embedder=e5)
+        (small_corpus / "farsta.txt").write_text(SECOND + "\n\nNytt stycke om Farsta.", encoding="utf-8")
+        build_index(small_settings, embedder=e5)
+        with httpx.Client(base_url=base, timeout=60) as http:
+            assert wait_for(
+                lambda: any(
+                    r["doc_id"] == "bromma"
+                    for r in http.get("/api/search", params={"q": "zebrafinkträd", "mode": "bm25"}).json()["results"]
+                ),
+                60,
+            )
+    finally:
+        done.set()
+        for worker in clients:
+            worker.join(timeout=120)
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert counts[0] > 0
+    assert failures == []
