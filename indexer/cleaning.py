@@ -65,8 +65,14 @@ class _Line:
     width: int  # length of the raw line, for detecting hard wraps
 
 
-def clean(pages: tuple[tuple[int | None, str], ...]) -> CleanText:
-    """Clean the pages of one document into paragraphs with offsets and page spans."""
+def clean(pages: tuple[tuple[int | None, str], ...], enabled: bool = True) -> CleanText:
+    """Clean the pages of one document into paragraphs with offsets and page spans.
+
+    ``enabled=False`` only splits the text into paragraphs at blank lines, keeping every line as it was
+    (the evaluation's "no cleaning" ablation).
+    """
+    if not enabled:
+        return _assemble(_raw_paragraphs(_split_lines(pages)))
     lines = _drop_furniture(_split_lines(pages), paginated=len(pages) > 1)
     wrap_width = _hard_wrap_width(lines)
     paragraphs = _merge_across_gaps(_paragraphs(lines, wrap_width), wrap_width)
@@ -265,6 +271,19 @@ def _cut_by_gap(before: _Paragraph, after: _Paragraph, wrap_width: int | None) -
         return False
     long_enough = wrap_width is not None or len(" ".join(p.text for p in before.parts)) > 80
     return long_enough and not _is_title_like(tail)
+
+
+def _raw_paragraphs(lines: list[_Line | None]) -> list[_Paragraph]:
+    """Paragraphs at blank lines, their lines joined as they are (the uncleaned text, for comparison)."""
+    paragraphs: list[_Paragraph] = []
+    current: list[_Line] = []
+    for line in [*lines, None]:
+        if line is not None:
+            current.append(_Line(line.text.strip(), line.page, line.width))
+        elif current:
+            paragraphs.append(_Paragraph(current))
+            current = []
+    return paragraphs
 
 
 def _join(left: str, right: str) -> str:

@@ -61,11 +61,13 @@ def discover(corpus_dir: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[Pat
     return found, skipped
 
 
-def parse_document(path: Path, corpus_dir: Path, data: bytes, gazetteer: Gazetteer) -> Document:
-    """Read, clean and structure one file. Raises UnreadableDocument with a reason."""
+def parse_document(path: Path, corpus_dir: Path, data: bytes, gazetteer: Gazetteer, cleaning: bool = True) -> Document:
+    """Read, clean and structure one file. Raises UnreadableDocument with a reason.
+
+    ``cleaning=False`` keeps the extracted text as it is (an ablation for the evaluation)."""
     relative = path.resolve().relative_to(corpus_dir.resolve())
     raw = read_file(path, data)
-    cleaned = clean(raw.pages)
+    cleaned = clean(raw.pages, enabled=cleaning)
     if not cleaned.text.strip():
         raise UnreadableDocument("no text left after cleaning")
     meta = extract_metadata(cleaned.blocks, relative.stem, raw.metadata)

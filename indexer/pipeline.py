@@ -50,6 +50,7 @@ class BuildOptions:
 
     section_context: bool = True
     stemming: bool = True
+    cleaning: bool = True
 
 
 def settings_hash(settings: Settings, options: BuildOptions) -> str:
@@ -61,12 +62,15 @@ def settings_hash(settings: Settings, options: BuildOptions) -> str:
         settings.tokenizer,
         options.section_context,
         options.stemming,
+        options.cleaning,
         FORMAT_VERSION,
     )
     return hashlib.sha256(repr(shaping).encode()).hexdigest()[:16]
 
 
-def parse_corpus(settings: Settings, corpus_dir: Path | None = None) -> tuple[list[Document], list[Skipped]]:
+def parse_corpus(
+    settings: Settings, corpus_dir: Path | None = None, cleaning: bool = True
+) -> tuple[list[Document], list[Skipped]]:
     """Read every file of the corpus into Documents; unreadable files are skipped with a reason."""
     corpus_dir = Path(corpus_dir or settings.corpus_dir)
     if not corpus_dir.is_dir():
@@ -81,7 +85,7 @@ def parse_corpus(settings: Settings, corpus_dir: Path | None = None) -> tuple[li
             size = path.stat().st_size
             if size > settings.max_file_bytes:
                 raise UnreadableDocument(f"file too large ({size:,} bytes; the limit is {settings.max_file_bytes:,})")
-            document = parse_document(path, corpus_dir, path.read_bytes(), gazetteer)
+            document = parse_document(path, corpus_dir, path.read_bytes(), gazetteer, cleaning)
         except UnreadableDocument as exc:
             skipped.append(Skipped(relative, str(exc)))
             continue
@@ -111,7 +115,7 @@ def build_index(
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
     with build_lock(index_dir):
-        documents, skipped = parse_corpus(settings, corpus_dir)
+        documents, skipped = parse_corpus(settings, corpus_dir, options.cleaning)
         gazetteer = load_gazetteer(settings.gazetteer)
         chunks: list[Chunk] = []
         for document in documents:
@@ -194,6 +198,7 @@ def _manifest(
             "tokenizer": settings.tokenizer,
             "section_context": options.section_context,
             "stemming": options.stemming,
+            "cleaning": options.cleaning,
         },
         settings_hash=settings_hash(settings, options),
         versions={

@@ -88,8 +88,8 @@ class FaissStore:
 
     def _search_one_thread(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """One query is too little work to share between OpenMP threads: with concurrent requests or a busy
-        machine the threads wait on each other (eval/bench/results/scale.json: 10k chunks, flat, median
-        68 ms with two threads and 0.36 ms with one). The setting is per calling thread and is restored."""
+        machine the threads wait on each other (eval/bench/results/scale.json: latency_all_threads against
+        latency). The setting is per calling thread and is restored."""
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
@@ -108,6 +108,9 @@ class FaissStore:
         """Load a store written by ``save``; vectors are memory-mapped so workers share them."""
         params = json.loads((directory / PARAMS_FILE).read_text(encoding="utf-8"))
         vectors = np.load(directory / VECTORS_FILE, mmap_mode="r" if mmap else None, allow_pickle=False)
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap and params["kind"] == "flat" else 0
+        # IO_FLAG_MMAP_IFC maps the stored vectors of flat and HNSW indexes alike, so workers share them;
+        # IO_FLAG_MMAP left a flat index's vectors in each worker's private memory (eval/bench/results/
+        # scale.json: unmapped_index_memory against loaded_memory_after_queries).
+        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
         index = faiss.read_index(str(directory / FAISS_FILE), flags)
         return cls(vectors, index, params["kind"])
