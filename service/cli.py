@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
@@ -143,6 +144,146 @@ def ask(
         out.print(f"[{citation.id}] {citation.title} – {citation.section}{page}\n    ”{citation.quote}”")
     for note in response.notes:
         out.print(f"[dim]{note}[/dim]")
+
+
+@app.command("coverage")
+def coverage_command(
+    query: str,
+    year_from: Annotated[Optional[int], typer.Option(help="Only documents covering this year or later.")] = None,
+    year_to: Annotated[Optional[int], typer.Option(help="Only documents covering this year or earlier.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Which districts (and city-wide organisations) work with a topic, with quotes, and which do not."""
+    from .coverage import coverage
+    from .schemas import coverage_response
+
+    engine = _engine()
+    try:
+        table = coverage(engine, query, year_from, year_to)
+    except QueryError as exc:
+        fail(str(exc), 2)
+    response = coverage_response(table)
+    if json_output:
+        print(response.model_dump_json())
+        return
+    out = Table(show_lines=True, title=f"Översikt: {response.query}")
+    for column in ("stadsdel/organisation", "status", "involvering", "bästa poäng", "belägg"):
+        out.add_column(column)
+    for row in response.rows:
+        status = "belägg" if row.status == "evidence" else "[dim]inga belägg hittades[/dim]"
+        quotes = "\n".join(f"[{e.id}] ”{e.quote}” ({e.doc_id})" for e in row.evidence)
+        out.add_row(row.name, status, row.involvement or "–", f"{row.best_score:.2f}", escape(quotes))
+    Console().print(out)
+
+
+@app.command("compare")
+def compare_command(
+    earlier: Annotated[str, typer.Argument(help="The earlier version's document id.")],
+    later: Annotated[str, typer.Argument(help="The later version's document id.")],
+    json_output: JsonOption = False,
+) -> None:
+    """What changed between two versions of a report, section by section."""
+    from .schemas import comparison_response
+    from .versions import UnknownDocument, compare
+
+    engine = _engine()
+    try:
+        response = comparison_response(compare(engine, earlier, later))
+    except UnknownDocument as exc:
+        fail(str(exc), 2)
+    if json_output:
+        print(response.model_dump_json())
+        return
+    out = Console()
+    out.print(f"Jämför {escape(response.title_a)} (tidigare) med {escape(response.title_b)} (senare).")
+    labels = {"added": "nytt avsnitt", "removed": "borttaget avsnitt", "changed": "ändrat", "unchanged": "oförändrat"}
+    for change in response.sections:
+        if change.status == "unchanged":
+            continue
+        out.print(f"\n[bold]{escape(change.section_b or change.section_a or '')}[/bold] ({labels[change.status]})")
+        for sentence in change.added:
+            out.print(f"[green]+ {escape(sentence.text)}[/green]")
+        for sentence in change.removed:
+            out.print(f"[red]- {escape(sentence.text)}[/red]")
+    plural = {"added": "nya avsnitt", "removed": "borttagna avsnitt", "changed": "ändrade", "unchanged": "oförändrade"}
+    counts = {status: sum(c.status == status for c in response.sections) for status in plural}
+    out.print("\n" + ", ".join(f"{counts[status]} {label}" for status, label in plural.items()) + ".")
+
+
+@app.command("similar")
+def similar_command(
+    chunk_id: Annotated[str, typer.Argument(help="The passage's chunk id, as search results give it.")],
+    k: Annotated[int, typer.Option("--k", help="Number of passages.")] = 10,
+    all_districts: Annotated[
+        bool, typer.Option("--all-districts", help="Also passages about the passage's own districts.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Passages like this one in other documents and, by default, other districts."""
+    from .schemas import similar_response
+    from .similar import UnknownChunk, similar_passages
+
+    engine = _engine()
+    try:
+        passages = similar_passages(engine, chunk_id, k, other_districts_only=not all_districts)
+    except (UnknownChunk, QueryError) as exc:
+        fail(str(exc), 2)
+    response = similar_response(chunk_id, passages)
+    if json_output:
+        print(response.model_dump_json())
+        return
+    out = Table(show_lines=True)
+    for column in ("#", "dokument", "stadsdel", "avsnitt", "text"):
+        out.add_column(column)
+    for result in response.results:
+        out.add_row(str(result.rank), result.doc_id, ", ".join(result.districts), result.section, escape(result.text))
+    Console().print(out)
+
+
+review_app = typer.Typer(help="Answer review: what reviewers judged, as candidate gold questions.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("export")
+def review_export(
+    path: Annotated[Path, typer.Argument(help="The JSON Lines file to write.")] = Path("data/review-candidates.jsonl"),
+    json_output: JsonOption = False,
+) -> None:
+    """Write the judged answers that give a gold answer as candidates in eval/gold's format."""
+    from pydantic import ValidationError
+
+    from indexer.storage import load_index
+
+    from .reviews.export import export_candidates
+    from .reviews.store import ReviewStore, ReviewStoreUnavailable, get_review_settings
+
+    settings = get_settings()
+    try:
+        url = get_review_settings().db_url
+    except ValidationError as exc:
+        fail(f"granskningsinställningarna är ogiltiga: {exc.errors()[0]['msg']}")
+    try:
+        index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
+    except IndexProblem as exc:
+        fail(str(exc))
+    try:
+        store = ReviewStore.open(url)
+    except ReviewStoreUnavailable as exc:
+        fail(str(exc))
+    try:
+        corpus = Path(settings.corpus_dir)
+        report = export_candidates(store, index, path, corpus_dir=corpus if corpus.is_dir() else None)
+    except OSError as exc:
+        fail(f"kan inte skriva {path}: {exc.strerror or exc}")
+    finally:
+        store.close()
+    if json_output:
+        skipped = [{"answer_id": answer_id, "reason": reason} for answer_id, reason in report.skipped]
+        print(json.dumps({"path": str(report.path), "written": report.written, "skipped": skipped}, ensure_ascii=False))
+        return
+    console.print(f"Skrev {report.written} kandidater till {report.path}.")
+    for answer_id, reason in report.skipped:
+        console.print(f"  [yellow]Hoppade över[/yellow] svar {answer_id}: {escape(reason)}")
 
 
 @app.command()

@@ -176,6 +176,10 @@ class DocumentSummary(BaseModel):
     period: str | None
     districts: list[str]
     chunks: int
+    family: str | None = Field(None, description="The report family: versions of one report share it.")
+    versions: list[str] = Field(
+        default_factory=list, description="Every version of this report by id, earliest first, this one included."
+    )
 
 
 class SectionOut(BaseModel):

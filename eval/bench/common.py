@@ -117,8 +117,10 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[obje
     print(f"\n{title}")
     print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in cells:
-        print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |")
+    for raw, row in zip(rows, cells):
+        # Numbers line up on the right, words on the left.
+        aligned = (c.rjust(w) if isinstance(v, int | float) else c.ljust(w) for v, c, w in zip(raw, row, widths))
+        print("| " + " | ".join(aligned) + " |")
 
 
 def _cell(value: object) -> str:

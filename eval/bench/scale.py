@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from .common import (
+    CACHE_DIR,
     RESULTS_DIR,
-    ROOT,
     BenchError,
     Stats,
     bench_settings,
@@ -82,7 +82,7 @@ def corpus_sentences() -> list[str]:
     from indexer.chunking import sentence_spans
     from indexer.pipeline import parse_corpus
 
-    documents, _ = parse_corpus(bench_settings(ROOT / ".cache" / "bench" / "unused"))
+    documents, _ = parse_corpus(bench_settings(CACHE_DIR / "index"))
     sentences = []
     for document in documents:
         for start, end in sentence_spans(document.text):

@@ -11,17 +11,34 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from indexer.embedders import EmbedderError
 from indexer.settings import Settings, get_settings
 from indexer.storage import IndexProblem
 from service.engine import Engine, load_engine
+from service.reviews import routes as reviews
+from service.reviews.store import ReviewSettings, ReviewStore, ReviewStoreUnavailable, get_review_settings
 
-from .deps import ServiceState
-from .errors import install_error_handlers, unavailable_message
+from .deps import ServiceState, get_engine
+from .errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE, install_error_handlers, unavailable_message
 from .middleware import BodyLimit, SecurityHeaders
-from .routes import ask, districts, documents, health, pages, search
+from .routes import (
+    admin,
+    ask,
+    coverage,
+    districts,
+    documents,
+    exports,
+    health,
+    pages,
+    passages,
+    review_pages,
+    search,
+    versions,
+)
 
 MAX_BODY_BYTES = 64 * 1024
 logger = logging.getLogger("stadshus.api")
@@ -29,7 +46,8 @@ logger = logging.getLogger("stadshus.api")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load the index and the embedder once; if that fails, serve on and report why (503)."""
+    """Load the index and the embedder once and open the review database; if either fails, serve on and
+    report why (the index: 503 everywhere; the review database: 503 on /api/reviews only)."""
     state: ServiceState = app.state.service
     if state.engine is None:
         try:
@@ -37,12 +55,32 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         except (IndexProblem, EmbedderError, OSError) as exc:
             state.error = unavailable_message(exc)
             logger.error("the index could not be loaded: %s", exc)
-    yield
+    app.state.review_store = await run_in_threadpool(_open_review_store, app)
+    try:
+        yield
+    finally:
+        if app.state.review_store is not None:
+            app.state.review_store.close()
+            app.state.review_store = None
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def _open_review_store(app: FastAPI) -> ReviewStore | None:
+    """The review database named by the review settings (the app's override of them, if any), or None."""
+    # The same provider the review routes use, so that a test's override sets the database and keys alike.
+    provider = app.dependency_overrides.get(get_review_settings, get_review_settings)
+    try:
+        return ReviewStore.open(provider().db_url)
+    except (ReviewStoreUnavailable, ValidationError, SQLAlchemyError, ImportError) as exc:
+        logger.error("the review database could not be opened; /api/reviews answers 503: %s", exc)
+        return None
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, review_settings: ReviewSettings | None = None
+) -> FastAPI:
     """The application. With ``engine`` it serves that engine and loads nothing; otherwise the lifespan
-    loads one from ``settings`` (default: the environment's ``STADSHUS_*``)."""
+    loads one from ``settings`` (default: the environment's ``STADSHUS_*``). ``review_settings`` (default:
+    the environment's) name the review database and the reviewers' keys."""
     if settings is None:
         settings = engine.settings if engine is not None else get_settings()
     app = FastAPI(
@@ -54,11 +92,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redirect_slashes=False,  # "/api/documents/x/" is not found rather than redirected
     )
     app.state.service = ServiceState(settings=settings, engine=engine)
+    app.state.review_store = None
+    if review_settings is not None:
+        app.dependency_overrides[get_review_settings] = lambda: review_settings
+    # The review routes check citations against the engine the rest of the API serves (503 without one).
+    app.dependency_overrides[reviews.get_review_engine] = get_engine
     install_error_handlers(app)
     # The last added runs first: security headers wrap everything, including the 413 of the body limit.
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeaders)
-    for module in (health, search, ask, documents, districts, pages):
+    routers = (health, search, ask, coverage, exports, documents, versions, passages, districts, admin, pages, review_pages)
+    for module in routers:
         app.include_router(module.router)
+    app.include_router(reviews.router, responses={**ERROR_RESPONSES, **TOO_LARGE_RESPONSE})
     app.mount("/static", StaticFiles(directory=pages.WEB_DIR), name="static")
     return app

@@ -1,69 +1,38 @@
-// Stadshus web page: one question box, answers with clickable citations, and the cited document's text.
-// Every piece of text from the API is inserted as a text node (textContent / createTextNode), never as HTML.
-"use strict";
+// Stadshus web page: one question box with three modes (an answer with clickable citations, the
+// matching passages, an overview of every district), downloads, and the cited document's text.
+// Every piece of text from the API is inserted as a text node (see dom.js), never as HTML.
+
+import { $, api, downloadButtons, downloadFile, downloadLinks, el, errorCard } from "./dom.js";
+import { closeDocument, initDocumentView, openDocument, whereText } from "./document.js";
+import { renderCoverage } from "./coverage.js";
+import { involvementBadge } from "./involvement.js";
+import { citationControls, currentReviewer, initReviewer, reviewForm } from "./review.js";
 
 const SEARCH_RESULTS = 10;
-const INVOLVEMENT = {
-  "har": { label: "Gör redan", hint: "Dokumenten säger att stadsdelen gör detta." },
-  "kommer att": { label: "Kommer att", hint: "Dokumenten säger att stadsdelen ska göra detta." },
-  "planerar": { label: "Planerar", hint: "Dokumenten säger att stadsdelen planerar detta." },
-  "nämner": { label: "Nämns", hint: "Stadsdelen nämns i samband med frågan." },
-};
+const MODES = ["ask", "search", "coverage"];
+const MODE_LABELS = { ask: "Fråga", search: "Sök", coverage: "Översikt" };
 const MODE_HINTS = {
   ask: "Du får ett svar där varje påstående citerar dokumenten ordagrant.",
   search: "Du får de textstycken i dokumenten som passar bäst, bäst först.",
+  coverage: "Du får en tabell över alla stadsdelar: vilka som arbetar med ämnet enligt dokumenten, med citat, och vilka som inte gör det. Stadsdels- och dokumentfiltret gäller inte här.",
+};
+const LOADING = {
+  ask: "Letar efter svaret i dokumenten …",
+  search: "Söker i dokumenten …",
+  coverage: "Går igenom alla stadsdelar …",
 };
 
-const $ = (id) => document.getElementById(id);
 const form = $("query-form");
 const input = $("q");
 const results = $("results");
-const documents = new Map(); // doc_id -> document JSON, fetched once
 let documentTitles = new Map();
 let latestRequest = 0;
-let openedFrom = null; // the button that opened the document view, to return focus to on close
-
-// Small DOM builder: strings become text nodes, so data can never become markup.
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(typeof child === "string" ? document.createTextNode(child) : child);
-  }
-  return node;
-}
-
-async function api(path, options = {}) {
-  let response;
-  try {
-    response = await fetch(path, { headers: { "Accept": "application/json" }, ...options });
-  } catch {
-    throw new Error("Tjänsten svarar inte. Kontrollera anslutningen och försök igen.");
-  }
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    body = null;
-  }
-  if (!response.ok) {
-    const detail = body && typeof body.detail === "string" ? body.detail : `Något gick fel (HTTP ${response.status}).`;
-    throw new Error(detail);
-  }
-  return body;
-}
+let shownAnswer = null; // {answer, request} of the answer on screen, to draw it again when a reviewer starts
 
 // Form state <-> URL: the query string holds question, mode and filters, so a link reproduces the view.
 
 function currentMode() {
-  return form.elements.mode.value === "search" ? "search" : "ask";
+  return MODES.includes(form.elements.mode.value) ? form.elements.mode.value : "ask";
 }
 
 function formState() {
@@ -78,7 +47,9 @@ function formState() {
 
 function stateToUrl(state) {
   const params = new URLSearchParams();
-  for (const key of ["q", "mode", "district", "doc", "year"]) {
+  // The overview covers every district and document: only the year narrows it.
+  const keys = state.mode === "coverage" ? ["q", "mode", "year"] : ["q", "mode", "district", "doc", "year"];
+  for (const key of keys) {
     if (state[key]) params.set(key, state[key]);
   }
   return `${location.pathname}?${params}`;
@@ -100,19 +71,32 @@ function applyState(state) {
 
 function stateFromUrl() {
   const params = new URLSearchParams(location.search);
+  const mode = params.get("mode");
   return {
     q: params.get("q") || "",
-    mode: params.get("mode") === "search" ? "search" : "ask",
+    mode: MODES.includes(mode) ? mode : "ask",
     district: params.get("district") || "",
     doc: params.get("doc") || "",
     year: params.get("year") || "",
   };
 }
 
+// A link to a quote, as the exports write them: /?doc=<id>&start=<n>&end=<n>.
+function quoteFromUrl() {
+  const params = new URLSearchParams(location.search);
+  const start = Number(params.get("start"));
+  const end = Number(params.get("end"));
+  if (!params.get("doc") || !params.has("start") || !params.has("end") || !Number.isInteger(start) || !Number.isInteger(end)) {
+    return null;
+  }
+  return { doc: params.get("doc"), start, end };
+}
+
 function updateModeLabels() {
   const mode = currentMode();
-  $("submit").textContent = mode === "search" ? "Sök" : "Fråga";
+  $("submit").textContent = MODE_LABELS[mode];
   $("mode-hint").textContent = MODE_HINTS[mode];
+  for (const id of ["district", "doc"]) $(id).disabled = mode === "coverage";
 }
 
 // Filters, filled from the API.
@@ -167,10 +151,11 @@ async function checkHealth() {
   }
 }
 
-// Running a question or a search.
+// Running a question, a search or an overview.
 
 async function run(state) {
   closeDocument({ restoreFocus: false });
+  shownAnswer = null;
   $("examples").hidden = Boolean(state.q);
   if (!state.q) {
     results.replaceChildren();
@@ -179,16 +164,14 @@ async function run(state) {
   const request = ++latestRequest;
   results.setAttribute("aria-busy", "true");
   results.replaceChildren(
-    el("div", { class: "card loading" }, el("span", { class: "spinner", "aria-hidden": "true" }),
-      state.mode === "search" ? "Söker i dokumenten …" : "Letar efter svaret i dokumenten …"),
+    el("div", { class: "card loading" }, el("span", { class: "spinner", "aria-hidden": "true" }), LOADING[state.mode]),
   );
   try {
-    const view = state.mode === "search" ? await runSearch(state) : await runAsk(state);
+    const runner = { ask: runAsk, search: runSearch, coverage: runCoverage }[state.mode];
+    const view = await runner(state);
     if (request === latestRequest) results.replaceChildren(view);
   } catch (error) {
-    if (request === latestRequest) {
-      results.replaceChildren(el("div", { class: "card error", role: "alert" }, error.message));
-    }
+    if (request === latestRequest) results.replaceChildren(errorCard(error.message));
   } finally {
     if (request === latestRequest) results.setAttribute("aria-busy", "false");
   }
@@ -203,19 +186,37 @@ async function runAsk(state) {
   };
   const answer = await api("/api/ask", {
     method: "POST",
-    headers: { "Content-Type": "application/json", "Accept": "application/json" },
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
-  return renderAnswer(answer);
+  shownAnswer = { answer, request: body };
+  return renderAnswer(answer, body);
 }
 
-async function runSearch(state) {
+function searchParams(state) {
   const params = new URLSearchParams({ q: state.q, k: String(SEARCH_RESULTS) });
   if (state.district) params.set("district", state.district);
   if (state.doc) params.set("doc", state.doc);
   if (state.year) params.set("year", state.year);
+  return params;
+}
+
+async function runSearch(state) {
+  const params = searchParams(state);
   const response = await api(`/api/search?${params}`);
-  return renderSearch(response);
+  const downloads = downloadLinks("Ladda ner träfflistan:", (format) => `/api/search/export?${params}&format=${format}`);
+  return renderSearch(response, downloads);
+}
+
+async function runCoverage(state) {
+  const params = new URLSearchParams({ q: state.q });
+  if (state.year) {
+    params.set("year_from", state.year);
+    params.set("year_to", state.year);
+  }
+  const response = await api(`/api/coverage?${params}`);
+  const downloads = downloadLinks("Ladda ner tabellen:", (format) => `/api/coverage/export?${params}&format=${format}`);
+  return renderCoverage(response, (item) => openDocument(item.doc_id, item.start, item.end, item), downloads);
 }
 
 // Rendering.
@@ -246,14 +247,18 @@ function withMarkers(text, byId) {
   return nodes;
 }
 
-function whereText(item) {
-  const parts = [];
-  if (item.section) parts.push(item.section);
-  if (item.page) parts.push(`sida ${item.page}`);
-  return parts.join(" · ");
+function answerDownloads(request) {
+  return downloadButtons("Ladda ner svaret:", (format) => downloadFile(`/api/ask/export?format=${format}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(request),
+  }, `stadshus-svar.${format}`).catch((error) => {
+    results.prepend(errorCard(error.message));
+  }));
 }
 
-function renderAnswer(answer) {
+function renderAnswer(answer, request) {
+  const reviewing = Boolean(currentReviewer());
   const byId = new Map(answer.citations.map((citation) => [citation.id, citation]));
   const card = el("article", { class: "card answer", "aria-labelledby": "answer-title" });
   card.append(
@@ -270,6 +275,7 @@ function renderAnswer(answer) {
         passageList(answer.related),
       );
     }
+    if (reviewing) card.append(reviewForm(answer));
     return card;
   }
 
@@ -278,10 +284,9 @@ function renderAnswer(answer) {
     card.append(el("p", { class: "lead" }, lead));
     const list = el("ul", { class: "district-list" });
     for (const line of answer.districts) {
-      const involvement = INVOLVEMENT[line.involvement] || { label: line.involvement, hint: "" };
       list.append(el("li", { class: "district-line" },
         el("span", { class: "district-name" }, line.name),
-        el("span", { class: `badge badge-${line.involvement.replace(/\s+/g, "-")}`, title: involvement.hint }, involvement.label),
+        involvementBadge(line.involvement),
         el("span", { class: "markers" }, line.citations.filter((id) => byId.has(id)).map((id) => citeButton(byId.get(id)))),
       ));
     }
@@ -300,6 +305,7 @@ function renderAnswer(answer) {
           el("p", { class: "source-meta" },
             el("span", { class: "source-title" }, citation.title),
             whereText(citation) ? el("span", { class: "source-where" }, whereText(citation)) : null),
+          reviewing ? citationControls(citation) : null,
         ),
       ));
     }
@@ -309,6 +315,8 @@ function renderAnswer(answer) {
   card.append(el("p", { class: "provenance" }, answer.generator === "extractive"
     ? "Svaret består av ordagranna citat ur dokumenten."
     : `Svaret är formulerat av en språkmodell (${answer.generator}) och varje påstående hänvisar till en källa.`));
+  card.append(answerDownloads(request));
+  if (reviewing) card.append(reviewForm(answer));
   return card;
 }
 
@@ -333,7 +341,7 @@ function passageList(passages) {
   return list;
 }
 
-function renderSearch(response) {
+function renderSearch(response, downloads) {
   const card = el("article", { class: "card search", "aria-labelledby": "search-title" });
   card.append(
     el("p", { class: "eyebrow" }, "Sökning"),
@@ -343,11 +351,9 @@ function renderSearch(response) {
     card.append(el("p", { class: "abstain" }, "Inga textstycken matchar sökningen med de valda filtren."));
     return card;
   }
-  card.append(el("p", { class: "hint" }, `${response.results.length} textstycken, bäst först.`), passageList(response.results));
+  card.append(el("p", { class: "hint" }, `${response.results.length} textstycken, bäst först.`), passageList(response.results), downloads);
   return card;
 }
-
-// The document view: the cleaned text with the cited range in <mark>, scrolled into view.
 
 async function openCitation(citation) {
   document.querySelectorAll(".source.active").forEach((node) => node.classList.remove("active"));
@@ -356,97 +362,11 @@ async function openCitation(citation) {
   await openDocument(citation.doc_id, citation.start, citation.end, citation);
 }
 
-async function openDocument(docId, start, end, where) {
-  const panel = $("document");
-  openedFrom = document.activeElement;
-  let doc = documents.get(docId);
-  if (!doc) {
-    try {
-      doc = await api(`/api/documents/${encodeURIComponent(docId)}`);
-    } catch (error) {
-      results.prepend(el("div", { class: "card error", role: "alert" }, error.message));
-      return;
-    }
-    documents.set(docId, doc);
+// A reviewer started or stopped: the answer on screen gets (or loses) its review controls.
+function reviewerChanged() {
+  if (shownAnswer && results.querySelector(".answer")) {
+    results.replaceChildren(renderAnswer(shownAnswer.answer, shownAnswer.request));
   }
-  $("doc-title").textContent = doc.title;
-  const meta = [doc.organisation, doc.period || doc.year, doc.doc_type].filter(Boolean).map(String);
-  $("doc-meta").textContent = meta.join(" · ");
-  const whereList = $("doc-where");
-  whereList.replaceChildren();
-  if (where.section) whereList.append(el("dt", {}, "Avsnitt"), el("dd", {}, where.section));
-  if (where.page) whereList.append(el("dt", {}, "Sida"), el("dd", {}, String(where.page)));
-
-  const mark = el("mark", { id: "highlight" }, doc.text.slice(start, end));
-  $("doc-text").replaceChildren(...documentNodes(doc, start, end, mark));
-  panel.hidden = false;
-  $("layout").classList.add("with-document");
-  $("doc-title").focus({ preventScroll: true });
-  revealMark(panel, $("doc-text"), mark);
-}
-
-// Where each section's heading lies: the line just before the section's body starts.
-function headingRanges(doc) {
-  const ranges = [];
-  for (const section of doc.sections) {
-    const heading = section.path[section.path.length - 1];
-    if (!heading) continue;
-    const at = doc.text.lastIndexOf(heading, section.start);
-    if (at >= 0 && section.start - (at + heading.length) <= 4) ranges.push([at, at + heading.length]);
-  }
-  ranges.sort((a, b) => a[0] - b[0]);
-  return ranges.filter((range, i) => i === 0 || range[0] >= ranges[i - 1][1]);
-}
-
-// The document's text as nodes: headings in <strong>, the cited range in the given <mark>.
-function documentNodes(doc, start, end, mark) {
-  const nodes = [];
-  let position = 0;
-  const plain = (upTo) => {
-    if (upTo > position) nodes.push(document.createTextNode(doc.text.slice(position, upTo)));
-    position = Math.max(position, upTo);
-  };
-  const headings = headingRanges(doc).filter(([from, to]) => to <= start || from >= end);
-  let markPlaced = false;
-  for (const [from, to] of headings) {
-    if (!markPlaced && from >= end) {
-      plain(start);
-      nodes.push(mark);
-      position = end;
-      markPlaced = true;
-    }
-    plain(from);
-    nodes.push(el("strong", { class: "doc-heading" }, doc.text.slice(from, to)));
-    position = to;
-  }
-  if (!markPlaced) {
-    plain(start);
-    nodes.push(mark);
-    position = end;
-  }
-  plain(doc.text.length);
-  return nodes;
-}
-
-// Centre the highlight inside the text box, and scroll the page only if the panel is out of sight
-// (on narrow screens it sits below the answer).
-function revealMark(panel, box, mark) {
-  const boxTop = box.getBoundingClientRect().top;
-  const markRect = mark.getBoundingClientRect();
-  box.scrollTop += markRect.top - boxTop - Math.max(0, (box.clientHeight - markRect.height) / 2);
-  const panelRect = panel.getBoundingClientRect();
-  if (panelRect.top < 0 || panelRect.top > window.innerHeight * 0.5) {
-    panel.scrollIntoView({ block: "start", behavior: "auto" });
-  }
-}
-
-function closeDocument({ restoreFocus = true } = {}) {
-  if ($("document").hidden) return;
-  $("document").hidden = true;
-  $("layout").classList.remove("with-document");
-  document.querySelectorAll(".source.active").forEach((node) => node.classList.remove("active"));
-  if (restoreFocus && openedFrom && openedFrom.isConnected) openedFrom.focus();
-  openedFrom = null;
 }
 
 // Wiring.
@@ -463,10 +383,6 @@ form.addEventListener("submit", (event) => {
 });
 
 for (const radio of form.elements.mode) radio.addEventListener("change", updateModeLabels);
-$("doc-close").addEventListener("click", () => closeDocument());
-document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape") closeDocument();
-});
 window.addEventListener("popstate", () => {
   const state = stateFromUrl();
   applyState(state);
@@ -474,6 +390,8 @@ window.addEventListener("popstate", () => {
 });
 
 async function start() {
+  initDocumentView();
+  initReviewer(reviewerChanged);
   // A linked view (?q=...) is shown as soon as the filters exist; without one, the form is left to the user.
   const state = stateFromUrl();
   if (state.q) {
@@ -492,6 +410,12 @@ async function start() {
   if (state.q) {
     applyState(state);
     run(state);
+    return;
+  }
+  const quote = quoteFromUrl();
+  if (quote) {
+    $("examples").hidden = true;
+    openDocument(quote.doc, quote.start, quote.end);
   }
 }
 

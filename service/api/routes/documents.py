@@ -5,11 +5,15 @@ A document is looked up by id in the loaded index only, never on disk, so no pat
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
+from indexer.types import Document
 from service.schemas import DocumentDetail, DocumentSummary, document_detail, document_summary
+from service.versions import family_id, report_families, versions
 
 from ..deps import EngineDep
 from ..errors import ERROR_RESPONSES, NOT_FOUND_RESPONSE
@@ -21,7 +25,24 @@ router = APIRouter(prefix="/api", tags=["dokument"])
 def list_documents(engine: EngineDep) -> list[DocumentSummary]:
     """Every indexed document, by id."""
     records = engine.index.manifest.documents
-    return [document_summary(document, records[doc_id].chunks) for doc_id, document in sorted(engine.index.documents.items())]
+    links = version_links(engine.index.documents)
+    return [
+        document_summary(document, records[doc_id].chunks).model_copy(
+            update={"family": links[doc_id][0], "versions": links[doc_id][1]}
+        )
+        for doc_id, document in sorted(engine.index.documents.items())
+    ]
+
+
+def version_links(documents: Mapping[str, Document]) -> dict[str, tuple[str, list[str]]]:
+    """Each document's report family and the ids of the family's versions, earliest first."""
+    families = report_families(documents)
+    members: dict[str, dict[str, Document]] = defaultdict(dict)
+    for doc_id, family in families.items():
+        members[family][doc_id] = documents[doc_id]
+    # Ordered within each family only, so the listing stays linear in the number of documents.
+    ordered = {family: [d.doc_id for d in versions(group, next(iter(group)))] for family, group in members.items()}
+    return {doc_id: (family, ordered[family]) for doc_id, family in families.items()}
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentDetail, responses={**ERROR_RESPONSES, **NOT_FOUND_RESPONSE})
@@ -52,4 +73,6 @@ def get_document(
                 detail=f"Textavsnittet måste ligga inom dokumentet: 0 ≤ start < end ≤ {len(document.text)}.",
             )
         passage = (start, end)
-    return document_detail(document, engine.index.manifest.documents[doc_id].chunks, passage)
+    detail = document_detail(document, engine.index.manifest.documents[doc_id].chunks, passage)
+    members = [d.doc_id for d in versions(engine.index.documents, doc_id)]
+    return detail.model_copy(update={"family": family_id(document), "versions": members})
