@@ -26,8 +26,8 @@ def fuse_scores(
 
     Unlike rank fusion it keeps how far ahead a candidate is: one passage that BM25 scores far above the
     rest is not outvoted by passages both retrievers rank middling. A candidate missing from a retriever's
-    list scores one standard deviation below that retriever's lowest candidate, and a retriever's only
-    candidate scores +1, so that a single hit still counts.
+    list scores as that retriever's lowest candidate; when a retriever's candidates all score alike (one
+    hit, say) they score +1 and the missing -1, so a single hit still counts.
     """
     weights = weights or [1.0 / len(scored)] * len(scored)
     standardised = []
@@ -35,7 +35,8 @@ def fuse_scores(
         values = np.asarray(values, dtype=np.float64)
         spread = values.std() if len(values) > 1 else 0.0
         z = (values - values.mean()) / spread if spread > 0 else np.ones_like(values)
-        standardised.append((dict(zip(items, z.tolist())), float(z.min()) - 1.0 if len(z) else 0.0))
+        floor = float(z.min()) if spread > 0 else -1.0
+        standardised.append((dict(zip(items, z.tolist())), floor if len(z) else 0.0))
     order: dict[Hashable, None] = {}
     for items, _ in scored:
         order.update(dict.fromkeys(items))

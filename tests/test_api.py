@@ -375,12 +375,14 @@ def test_script_never_inserts_data_as_html():
 
 def test_openapi_lists_every_operation(client):
     schema = client.get("/openapi.json").json()
-    assert set(schema["paths"]) == {
-        "/healthz", "/api/search", "/api/ask", "/api/documents", "/api/documents/{doc_id}", "/api/districts"
-    }
+    assert {
+        "/healthz", "/api/search", "/api/ask", "/api/documents", "/api/documents/{doc_id}", "/api/districts",
+        "/api/coverage", "/api/documents/{doc_id}/compare", "/api/passages/{chunk_id}/similar", "/api/reviews",
+        "/api/admin/reindex",
+    } <= set(schema["paths"])
     for path in schema["paths"].values():
         for operation in path.values():
-            assert "200" in operation["responses"]
+            assert any(code.startswith("2") for code in operation["responses"])
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert "'sha256-" in docs.headers["content-security-policy"]

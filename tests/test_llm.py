@@ -197,7 +197,7 @@ def test_a_reply_failing_the_citation_check_falls_back(engine, fake_llm, llm_set
     draft = extractive(engine, FACT)
     fake_llm.script(reply)
     answer = with_llm(engine, llm_settings).ask(FACT)
-    assert_fell_back(answer, draft, "Språkmodellens svar klarade inte källkontrollen")
+    assert_fell_back(answer, draft, "Språkmodellen gav inget svar med giltiga källhänvisningar")
     assert len(fake_llm.requests) == 1
 
 

@@ -120,7 +120,7 @@ class ReviewQuery(ReviewFilter):
     """The query string of ``GET /api/reviews``: the filters and one page of the result."""
 
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=2**62)  # SQLite integers are 64-bit
 
 
 class CitationReviewOut(BaseModel):

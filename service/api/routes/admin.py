@@ -12,11 +12,22 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from pydantic import BaseModel
 
 from indexer.readers import SUPPORTED_SUFFIXES
+from service.schemas import ErrorResponse
 
 from ..deps import EngineDep, SettingsDep, StateDep
 from ..lifecycle import ReindexStatus
 
-router = APIRouter(prefix="/api/admin", tags=["administration"], include_in_schema=True)
+router = APIRouter(
+    prefix="/api/admin",
+    tags=["administration"],
+    responses={
+        401: {"model": ErrorResponse, "description": "Fel eller saknad API-nyckel"},
+        404: {"model": ErrorResponse, "description": "Administrationen är avstängd, eller dokumentet finns inte"},
+        422: {"model": ErrorResponse, "description": "Ogiltig förfrågan"},
+        413: {"model": ErrorResponse, "description": "För stor fil"},
+        503: {"model": ErrorResponse, "description": "Sökindexet är inte laddat"},
+    },
+)
 SAFE_NAME = re.compile(r"^[\w][\w .()-]{0,150}$")
 
 
