@@ -94,7 +94,8 @@ class SentenceTransformerEmbedder:
                 "or a name already in the Hugging Face cache (this machine cannot download models)."
             ) from exc
         self.name = name_or_path
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self._batch_size = batch_size
         has_prompts = bool(getattr(self._model, "prompts", None))
         e5_style = "e5" in os.path.basename(name_or_path.rstrip("/")).lower()

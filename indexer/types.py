@@ -115,6 +115,13 @@ class Citation:
     end: int
     page: int | None
 
+    @classmethod
+    def quoting(
+        cls, number: int, chunk: Chunk, title: str, start: int, end: int, quote: str, page: int | None
+    ) -> Citation:
+        """Citation ``number`` of ``quote`` (the cleaned document's text from ``start`` to ``end``) in ``chunk``."""
+        return cls(number, chunk.chunk_id, chunk.doc_id, title, chunk.districts, chunk.section, quote, start, end, page)
+
 
 @dataclass(frozen=True, slots=True)
 class DistrictFinding:

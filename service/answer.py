@@ -225,17 +225,8 @@ class Answerer:
     def _citation(self, number: int, sentence: _Sentence) -> Citation:
         chunk = sentence.passage.chunk
         document = self.searcher.index.documents[chunk.doc_id]
-        return Citation(
-            id=number,
-            chunk_id=chunk.chunk_id,
-            doc_id=chunk.doc_id,
-            title=document.title,
-            districts=chunk.districts,
-            section=chunk.section,
-            quote=sentence.text,
-            start=sentence.start,
-            end=sentence.end,
-            page=document.page_at(sentence.start),
+        return Citation.quoting(
+            number, chunk, document.title, sentence.start, sentence.end, sentence.text, document.page_at(sentence.start)
         )
 
 

@@ -113,18 +113,7 @@ def passage_citation(number: int, passage: Passage) -> Citation:
     """
     chunk = passage.chunk
     length = _excerpt_length(chunk.text, MAX_SOURCE_CHARS)
-    return Citation(
-        id=number,
-        chunk_id=chunk.chunk_id,
-        doc_id=chunk.doc_id,
-        title=passage.title,
-        districts=chunk.districts,
-        section=chunk.section,
-        quote=chunk.text[:length],
-        start=chunk.start,
-        end=chunk.start + length,
-        page=chunk.page,
-    )
+    return Citation.quoting(number, chunk, passage.title, chunk.start, chunk.start + length, chunk.text[:length], chunk.page)
 
 
 def format_prompt(question: str, sources: list[Citation]) -> str:

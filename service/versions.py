@@ -348,15 +348,4 @@ def _citation(engine: Engine, number: int, ref: SentenceRef) -> Citation:
         (c for c in engine.index.chunks if c.doc_id == ref.doc_id),
         key=lambda c: (not c.start <= ref.start < c.end, abs(c.start - ref.start)),
     )
-    return Citation(
-        id=number,
-        chunk_id=chunk.chunk_id,
-        doc_id=ref.doc_id,
-        title=document.title,
-        districts=chunk.districts,
-        section=chunk.section,
-        quote=ref.text,
-        start=ref.start,
-        end=ref.end,
-        page=ref.page,
-    )
+    return Citation.quoting(number, chunk, document.title, ref.start, ref.end, ref.text, ref.page)

@@ -217,39 +217,46 @@ class Server:
 @contextmanager
 def serve(index_dir: Path, workers: int = 1, threads: int | None = None, timeout: float = 180.0) -> Iterator[Server]:
     """Start ``stadshus serve`` on a free port, wait for /healthz, and stop it on exit."""
-    import httpx
-
     if not api_available():
         raise BenchError("service/api/main.py does not exist yet: the HTTP benchmarks need the API")
+    if not STADSHUS.is_file():
+        raise BenchError(f"{STADSHUS.relative_to(ROOT)} is missing: run `make install` first")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    log = (CACHE_DIR / f"server-{port}.log").open("wb")
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [str(STADSHUS), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        cwd=ROOT,
-        env=server_environment(index_dir, threads),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        while True:
-            if process.poll() is not None:
-                raise BenchError(f"the server exited with code {process.returncode}; see {log.name}")
-            if time.perf_counter() - started > timeout:
-                raise BenchError(f"the server did not answer /healthz within {timeout:.0f} s; see {log.name}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        yield Server(url, process, time.perf_counter() - started)
-    finally:
-        _stop(process)
-        log.close()
+    log_path = CACHE_DIR / f"server-{port}.log"
+    with log_path.open("wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [str(STADSHUS), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            cwd=ROOT,
+            env=server_environment(index_dir, threads),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait_until_healthy(process, url, started, timeout, log_path)
+            yield Server(url, process, time.perf_counter() - started)
+        finally:
+            _stop(process)
+
+
+def _wait_until_healthy(process: subprocess.Popen, url: str, started: float, timeout: float, log_path: Path) -> None:
+    """Poll /healthz until it answers 200; a server that exits or stays silent is a BenchError."""
+    import httpx
+
+    while True:
+        if process.poll() is not None:
+            raise BenchError(f"the server exited with code {process.returncode}; see {log_path}")
+        if time.perf_counter() - started > timeout:
+            raise BenchError(f"the server did not answer /healthz within {timeout:.0f} s; see {log_path}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
 
 
 def _stop(process: subprocess.Popen) -> None:
