@@ -72,7 +72,6 @@ class Searcher:
         self.embedder = embedder
         self.gazetteer = gazetteer
         self.settings = settings
-        self._doc_ids = np.array([chunk.doc_id for chunk in index.chunks])
         self.embed_query = lru_cache(maxsize=2048)(embedder.embed_query)
 
     def clean_query(self, query: str) -> str:
