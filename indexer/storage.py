@@ -4,9 +4,10 @@
       current -> builds/<build id>     a symlink, replaced in one rename when a build is complete
       builds/<build id>/
         manifest.json                  embedder, chunking, versions, a hash per document
-        documents.jsonl, chunks.jsonl  cleaned documents (text, pages, sections) and chunk records
+        documents.jsonl                cleaned documents (text, pages, sections)
+        chunks.jsonl, chunk_table/     chunk records, read on demand (see indexer.chunkstore)
         duplicates.json                near-duplicate chunk positions
-        dense/                         the vector store (vectors.npy, dense.faiss)
+        dense/                         the vector store (dense.faiss, which holds the vectors)
         bm25/                          the lexical index (bm25s files)
 
 A build killed at any moment leaves ``current`` pointing at the previous complete build.
@@ -27,11 +28,14 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from .chunkstore import RECORDS_FILE, ChunkTable
 from .lexical import BM25Index
 from .types import Chunk, Document, PageSpan, Section
 from .vectorstore import FaissStore
 
-FORMAT_VERSION = 1
+# Format 2 added chunk_table/; the records and vectors of format 1 builds can still be reused.
+FORMAT_VERSION = 2
+REUSABLE_FORMATS = (1, 2)
 CURRENT = "current"
 BUILDS = "builds"
 
@@ -87,17 +91,14 @@ class StoredIndex:
     path: Path
     manifest: Manifest
     documents: dict[str, Document]
-    chunks: list[Chunk]
+    chunks: ChunkTable
     dense: FaissStore
     lexical: BM25Index
     duplicates: dict[int, list[int]]
 
     def chunk_position(self, chunk_id: str) -> int | None:
         """The position of a chunk by id."""
-        return self._positions.get(chunk_id)
-
-    def __post_init__(self) -> None:
-        self._positions = {chunk.chunk_id: position for position, chunk in enumerate(self.chunks)}
+        return self.chunks.position_of(chunk_id)
 
 
 def current_build(index_dir: Path) -> Path:
@@ -135,7 +136,7 @@ def load_index(index_dir: Path, embedder_name: str | None = None, max_distance: 
         )
     try:
         documents = {doc.doc_id: doc for doc in (_document(json.loads(line)) for line in _lines(build / "documents.jsonl"))}
-        chunks = [_chunk(json.loads(line)) for line in _lines(build / "chunks.jsonl")]
+        chunks = ChunkTable.open(build, mmap_arrays=mmap)
         duplicates = {int(k): v for k, v in json.loads((build / "duplicates.json").read_text("utf-8")).items()}
         dense = FaissStore.load(build / "dense", mmap=mmap)
         lexical = BM25Index.load(build / "bm25", max_distance=max_distance, mmap=mmap)
@@ -164,9 +165,7 @@ def write_build(
     with (staging / "documents.jsonl").open("w", encoding="utf-8") as out:
         for document in documents:
             out.write(json.dumps(asdict(document), ensure_ascii=False) + "\n")
-    with (staging / "chunks.jsonl").open("w", encoding="utf-8") as out:
-        for chunk in chunks:
-            out.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+    ChunkTable.write(staging, chunks, [document.doc_id for document in documents])
     (staging / "duplicates.json").write_text(json.dumps({str(k): v for k, v in duplicates.items()}), "utf-8")
     dense.save(staging / "dense")
     lexical.save(staging / "bm25")
@@ -226,11 +225,11 @@ def previous_vectors(index_dir: Path, embedder_name: str) -> dict[str, np.ndarra
     try:
         build = current_build(index_dir)
         manifest = read_manifest(build)
-        if manifest.embedder != embedder_name or manifest.format != FORMAT_VERSION:
+        if manifest.embedder != embedder_name or manifest.format not in REUSABLE_FORMATS:
             return {}
-        vectors = np.load(build / "dense" / "vectors.npy", mmap_mode="r", allow_pickle=False)
-        chunks = [_chunk(json.loads(line)) for line in _lines(build / "chunks.jsonl")]
-    except (IndexProblem, OSError, ValueError, KeyError, TypeError):
+        vectors = FaissStore.load(build / "dense").vectors
+        chunks = [_chunk(json.loads(line)) for line in _lines(build / RECORDS_FILE)]
+    except (IndexProblem, OSError, ValueError, KeyError, TypeError, RuntimeError):
         return {}
     if len(chunks) != len(vectors):
         return {}

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from indexer.chunkstore import ChunkRecordError
 from indexer.embedders import EmbedderError
 from indexer.storage import IndexCorrupt, IndexMismatch, IndexMissing
 from service.schemas import ErrorResponse
@@ -45,7 +46,7 @@ def unavailable_message(exc: Exception) -> str:
     """Why the service has no index: a Swedish sentence on what to do, then the English cause."""
     if isinstance(exc, IndexMissing):
         swedish = "Det finns inget sökindex ännu. Kör `stadshus index` och starta om tjänsten."
-    elif isinstance(exc, IndexCorrupt):
+    elif isinstance(exc, (IndexCorrupt, ChunkRecordError)):
         swedish = "Sökindexet är skadat. Bygg om det med `stadshus index` och starta om tjänsten."
     elif isinstance(exc, IndexMismatch):
         swedish = (
@@ -121,6 +122,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if not isinstance(detail, str) or detail == _reason_phrase(exc.status_code):
             detail = STATUS_MESSAGES.get(exc.status_code, "Förfrågan kunde inte behandlas.")
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(ChunkRecordError)
+    async def damaged_index(request: Request, exc: ChunkRecordError) -> JSONResponse:
+        # A record found damaged only when a request read it: the index needs rebuilding, not the request.
+        logger.error("damaged index record on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": unavailable_message(exc)}, status_code=503)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
