@@ -19,10 +19,13 @@ PARAMS_FILE = "stadshus_lexical.json"
 
 
 class LexicalIndex(Protocol):
-    """Scores every chunk for a query by the words it shares with it."""
+    """Ranks chunks for a query by the words they share with it."""
 
-    def scores(self, query: str, expand: bool = True) -> np.ndarray:
-        """One float32 score per chunk (0 where nothing matches)."""
+    def search(
+        self, query: str, k: int, subset: np.ndarray | None = None, expand: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and scores of the ``k`` best chunks sharing a term with ``query``, best first; only
+        chunks in ``subset`` (ascending positions) when given."""
         ...
 
     def query_terms(self, query: str, expand: bool = True) -> list[WeightedTerm]:
@@ -42,6 +45,8 @@ class BM25Index:
         self._size = size
         self.stem = stem
         self.document_frequency = self._document_frequency(model) if size else {}
+        # bm25s's term-major score matrix, as plain arrays (indexing a np.memmap costs more per call).
+        self._postings = {name: np.asarray(model.scores[name]) for name in ("indptr", "indices", "data")} if size else {}
         self._expander = QueryExpander(self.document_frequency, size, max_distance)
 
     @staticmethod
@@ -71,15 +76,39 @@ class BM25Index:
         frequency = self.document_frequency.get(term, 0)
         return float(np.log(1 + (self._size - frequency + 0.5) / (frequency + 0.5)))
 
-    def scores(self, query: str, expand: bool = True) -> np.ndarray:
-        total = np.zeros(self._size, dtype=np.float32)
+    def search(
+        self, query: str, k: int, subset: np.ndarray | None = None, expand: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        positions, scores = self._matches(query, expand)
+        if subset is not None:
+            keep = np.isin(positions, subset, assume_unique=True)
+            positions, scores = positions[keep], scores[keep]
+        k = min(k, len(positions))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(positions) else np.arange(len(positions))
+        # Ties keep position order, so a ranking never depends on how the partition fell.
+        top = top[np.lexsort((positions[top], -scores[top]))]
+        return positions[top], scores[top]
+
+    def _matches(self, query: str, expand: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk holding a query term (ascending) and its weighted BM25 score.
+
+        Only the postings of the query's terms are read: each term's column of bm25s's term-major
+        score matrix lists the chunks holding it, at most once each, so one indexed add per term sums
+        them (bm25s's own ``get_scores`` uses ``np.add.at``, several times slower)."""
         if not self._size:
-            return total
-        vocabulary = self._model.vocab_dict
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        vocabulary, matrix = self._model.vocab_dict, self._postings
+        total = np.zeros(self._size, dtype=np.float32)
         for weighted in self.query_terms(query, expand):
-            if weighted.term in vocabulary:
-                total += weighted.weight * self._model.get_scores([weighted.term])
-        return total
+            column = vocabulary.get(weighted.term)
+            if column is None:
+                continue
+            begin, end = int(matrix["indptr"][column]), int(matrix["indptr"][column + 1])
+            total[matrix["indices"][begin:end]] += weighted.weight * matrix["data"][begin:end]
+        positions = np.flatnonzero(total)
+        return positions, total[positions]
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,9 @@ the compounds it ends ("värdar" -> "medborgarvärd").
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -64,8 +66,12 @@ class QueryExpander:
     """Expands query terms with index-vocabulary terms that are spelling variants or compound parts."""
 
     def __init__(self, document_frequency: dict[str, int], documents: int, max_distance: int = 2):
-        self._vocabulary = sorted(document_frequency)
-        self._known = frozenset(self._vocabulary)
+        self._known = frozenset(document_frequency)
+        # Terms by length, for edit-distance candidates; reversed and sorted, for "ends with" by bisection.
+        self._by_length: dict[int, list[str]] = defaultdict(list)
+        for term in sorted(document_frequency):
+            self._by_length[len(term)].append(term)
+        self._reversed = sorted(term[::-1] for term in document_frequency)
         self._frequency = document_frequency
         self._documents = max(documents, 1)
         self._max_distance = max_distance
@@ -103,17 +109,24 @@ class QueryExpander:
         if self._max_distance and len(term) >= (8 if known else 5):
             distance = 1 if len(term) <= 7 else self._max_distance
             weight = 0.8 if known else (0.9 if len(term) >= 8 else 0.7)
+            near = [t for size in range(len(term) - distance, len(term) + distance + 1) for t in self._by_length.get(size, ())]
             for candidate, _, _ in process.extract(
-                term, self._vocabulary, scorer=Levenshtein.distance, score_cutoff=distance, limit=10
+                term, near, scorer=Levenshtein.distance, score_cutoff=distance, limit=10
             ):
-                if candidate != term and abs(len(candidate) - len(term)) <= distance:
+                if candidate != term:
                     out.append(WeightedTerm(candidate, weight, "variant", term))
         if len(term) >= 5:
-            heads = [v for v in self._vocabulary if len(v) >= len(term) + 3 and v.endswith(term)]
-            out.extend(WeightedTerm(head, 0.6, "compound", term) for head in heads[:20])
+            out.extend(WeightedTerm(head, 0.6, "compound", term) for head in self._compounds_ending(term)[:20])
         if not known and len(term) >= 8:
             out.extend(WeightedTerm(part, 0.5, "part", term) for part in self._split_compound(term))
         return tuple(out)
+
+    def _compounds_ending(self, term: str) -> list[str]:
+        """Known terms that end with ``term`` and are at least three letters longer, alphabetically."""
+        suffix = term[::-1]
+        begin = bisect.bisect_left(self._reversed, suffix)
+        end = bisect.bisect_left(self._reversed, suffix + "\U0010ffff", begin)
+        return sorted(r[::-1] for r in self._reversed[begin:end] if len(r) >= len(term) + 3)
 
     def _split_compound(self, term: str) -> tuple[str, ...]:
         """The best split of an unknown compound into two known stems (allowing a linking -s-)."""
