@@ -9,11 +9,13 @@ from typing import Protocol
 import faiss
 import numpy as np
 
-VECTORS_FILE = "vectors.npy"
 FAISS_FILE = "dense.faiss"
 PARAMS_FILE = "vectorstore.json"
 # Below this many vectors exact search is fast enough; above it an HNSW graph answers in ~constant time.
 HNSW_THRESHOLD = 200_000
+# Filters allowing up to this many rows are scored exactly over just those rows; larger ones are searched
+# through the index with the rows as a selector (gathering them would copy most of the vectors).
+EXACT_SUBSET_MAX = 20_000
 
 
 class VectorStore(Protocol):
@@ -37,8 +39,8 @@ class VectorStore(Protocol):
 class FaissStore:
     """FAISS over the chunk vectors: exact (flat) while small, HNSW when large.
 
-    The raw vectors are kept (memory-mapped when loaded) for exact search inside filters and for reuse
-    when re-indexing.
+    The vectors are stored once, inside the FAISS index; ``vectors`` views them there (memory-mapped when
+    loaded) for exact search inside filters and for reuse when re-indexing.
     """
 
     def __init__(self, vectors: np.ndarray, index: faiss.Index | None = None, kind: str | None = None):
@@ -77,29 +79,51 @@ class FaissStore:
         if subset is None and k >= len(self) and self.kind != "flat":
             # A graph walk may miss some rows when asked for all of them; scoring all rows is no slower.
             subset = np.arange(len(self), dtype=np.int64)
+        if subset is not None and len(subset) > EXACT_SUBSET_MAX:
+            positions, scores = self._search_selected(query, k, subset)
+            if len(positions) == min(k, len(subset)):
+                return positions, scores
         if subset is not None:
-            # Filters select few rows: exact scores over just those rows beat over-fetching from the ANN.
-            scores = self._vectors[subset] @ query[0]
-            order = np.argsort(-scores, kind="stable")[:k]
-            return subset[order].astype(np.int64), scores[order].astype(np.float32)
-        scores, positions = self._search_one_thread(query, min(k, len(self)))
+            # Exact scores over just the allowed rows (also when a graph walk found too few of them), by
+            # FAISS's own single-query kernel: numpy's BLAS matrix-vector product spreads one query over
+            # threads and stalls under concurrent requests.
+            rows = np.ascontiguousarray(self._vectors[subset], dtype=np.float32)
+            scores, found = self._one_thread(faiss.knn, query, rows, min(k, len(rows)), metric=faiss.METRIC_INNER_PRODUCT)
+            keep = found[0] >= 0
+            return subset[found[0][keep]].astype(np.int64), scores[0][keep]
+        scores, positions = self._one_thread(self._index.search, query, min(k, len(self)))
         keep = positions[0] >= 0
         return positions[0][keep].astype(np.int64), scores[0][keep]
 
-    def _search_one_thread(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """One query is too little work to share between OpenMP threads: with concurrent requests or a busy
-        machine the threads wait on each other (eval/bench/results/scale.json: latency_all_threads against
-        latency). The setting is per calling thread and is restored."""
+    def _search_selected(self, query: np.ndarray, k: int, subset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The index's own search restricted to ``subset`` by a bitmap selector."""
+        mask = np.zeros(len(self), dtype=bool)
+        mask[subset] = True
+        bitmap = np.packbits(mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bitmap))
+        if self.kind == "hnsw":
+            # A walk that skips most rows needs a wider beam to still find k of the allowed ones.
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(self._index.hnsw.efSearch, 2 * k))
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        scores, positions = self._one_thread(self._index.search, query, min(k, len(subset)), params=params)
+        keep = positions[0] >= 0
+        return positions[0][keep].astype(np.int64), scores[0][keep]
+
+    @staticmethod
+    def _one_thread(search, *args, **kwargs):
+        """Run ``search`` with one OpenMP thread. One query is too little work to share between threads: with
+        concurrent requests or a busy machine they wait on each other (eval/bench/results/scale.json:
+        latency_all_threads against latency). The setting is per calling thread and is restored."""
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            return self._index.search(query, k)
+            return search(*args, **kwargs)
         finally:
             faiss.omp_set_num_threads(threads)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        np.save(directory / VECTORS_FILE, np.ascontiguousarray(self._vectors, dtype=np.float32), allow_pickle=False)
         faiss.write_index(self._index, str(directory / FAISS_FILE))
         (directory / PARAMS_FILE).write_text(json.dumps({"backend": "faiss", "kind": self.kind}), encoding="utf-8")
 
@@ -107,10 +131,27 @@ class FaissStore:
     def load(cls, directory: Path, mmap: bool = True) -> FaissStore:
         """Load a store written by ``save``; vectors are memory-mapped so workers share them."""
         params = json.loads((directory / PARAMS_FILE).read_text(encoding="utf-8"))
-        vectors = np.load(directory / VECTORS_FILE, mmap_mode="r" if mmap else None, allow_pickle=False)
         # IO_FLAG_MMAP_IFC maps the stored vectors of flat and HNSW indexes alike, so workers share them;
         # IO_FLAG_MMAP left a flat index's vectors in each worker's private memory (eval/bench/results/
         # scale.json: unmapped_index_memory against loaded_memory_after_queries).
         flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
         index = faiss.read_index(str(directory / FAISS_FILE), flags)
-        return cls(vectors, index, params["kind"])
+        return cls(_stored_vectors(index), index, params["kind"])
+
+
+def _stored_vectors(index: faiss.Index) -> np.ndarray:
+    """A read-only view of the vectors a flat or HNSW index stores: no copy, so mapped pages stay shared.
+    The view keeps the index alive (its memory is the index's)."""
+    storage = index if isinstance(index, faiss.IndexFlat) else faiss.downcast_index(index.storage)
+    if not index.ntotal:
+        return np.zeros((0, index.d), dtype=np.float32)
+    view = faiss.rev_swig_ptr(storage.get_xb(), index.ntotal * index.d)
+    return np.asarray(_IndexMemory(index, view.__array_interface__["data"][0], (index.ntotal, index.d)))
+
+
+class _IndexMemory:
+    """Exposes an index's vector memory to numpy while holding a reference to the index."""
+
+    def __init__(self, index: faiss.Index, address: int, shape: tuple[int, int]):
+        self._index = index
+        self.__array_interface__ = {"shape": shape, "typestr": "<f4", "data": (address, True), "version": 3}

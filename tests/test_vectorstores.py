@@ -3,6 +3,7 @@ the ``store`` and ``empty_store`` fixtures and a way to reopen a saved store."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import faiss
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from indexer.qdrant_store import QdrantStore
+from indexer import vectorstore
 from indexer.vectorstore import FaissStore, VectorStore
 
 SIZE, DIM = 200, 16
@@ -129,6 +131,23 @@ class TestFaissFlat(VectorStoreContract):
             assert faiss.omp_get_max_threads() == 3
         finally:
             faiss.omp_set_num_threads(original)
+
+    def test_a_large_subset_is_searched_through_the_index(self, store, vectors, query, monkeypatch):
+        # Above EXACT_SUBSET_MAX rows the index searches with a selector instead of gathering the rows.
+        monkeypatch.setattr(vectorstore, "EXACT_SUBSET_MAX", 10)
+        subset = np.arange(0, SIZE, 2, dtype=np.int64)
+        positions, scores = store.search(query, 10, subset)
+        assert set(positions.tolist()) <= set(subset.tolist())
+        assert positions.tolist() == exact_top(vectors, query, 10, subset).tolist()
+        np.testing.assert_allclose(scores, vectors[positions] @ query, atol=1e-5)
+
+    def test_loaded_vectors_are_a_read_only_view_that_outlives_the_store(self, store, vectors, tmp_path):
+        store.save(tmp_path / "dense")
+        loaded_vectors = FaissStore.load(tmp_path / "dense").vectors
+        gc.collect()
+        np.testing.assert_array_equal(loaded_vectors, vectors)
+        with pytest.raises(ValueError, match="read-only"):
+            loaded_vectors[0, 0] = 2.0
 
 
 class TestFaissHnsw(TestFaissFlat):
