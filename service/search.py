@@ -19,6 +19,7 @@ from indexer.types import Document, Passage
 from .fusion import fuse, fuse_scores
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+NO_YEAR = 1_000_000
 
 
 class SearchMode(str, Enum):
@@ -73,6 +74,11 @@ class Searcher:
         self.gazetteer = gazetteer
         self.settings = settings
         self.embed_query = lru_cache(maxsize=2048)(embedder.embed_query)
+        # First and last year of each document, aligned with the chunk table's documents; a document
+        # without a year never passes a year filter.
+        years = [document_years(index.documents[doc_id]) or (NO_YEAR, -NO_YEAR) for doc_id in index.chunks.doc_ids]
+        self._first_year = np.array([first for first, _ in years], dtype=np.int64)
+        self._last_year = np.array([last for _, last in years], dtype=np.int64)
 
     def clean_query(self, query: str) -> str:
         """The query with control characters and surplus whitespace removed; errors in Swedish."""
@@ -126,9 +132,9 @@ class Searcher:
             rankings.append(positions.tolist())
             dense_scores = dict(zip(positions.tolist(), scores.tolist()))
         if mode in (SearchMode.hybrid, SearchMode.bm25):
-            positions, scores = self._lexical(query, depth, subset, options.expand_terms)
-            rankings.append(positions)
-            lexical_scores = dict(zip(positions, scores))
+            positions, scores = self.index.lexical.search(query, depth, subset, options.expand_terms)
+            rankings.append(positions.tolist())
+            lexical_scores = dict(zip(positions.tolist(), scores.tolist()))
         if mode is SearchMode.hybrid and self.settings.fusion == "zscore":
             ranked = fuse_scores([(list(dense_scores), list(dense_scores.values())), (list(lexical_scores), list(lexical_scores.values()))])
         elif mode is SearchMode.hybrid:
@@ -140,28 +146,14 @@ class Searcher:
             ranked = self._boost_districts(query, ranked)
         return self._passages(ranked, k, options.collapse_duplicates)
 
-    def _lexical(self, query: str, depth: int, subset: np.ndarray | None, expand: bool) -> tuple[list[int], list[float]]:
-        scores = self.index.lexical.scores(query, expand)
-        if subset is not None:
-            masked = np.full_like(scores, 0.0)
-            masked[subset] = scores[subset]
-            scores = masked
-        depth = min(depth, len(scores))
-        if not depth:
-            return [], []
-        top = np.argpartition(-scores, depth - 1)[:depth]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        top = top[scores[top] > 0]
-        return top.tolist(), scores[top].tolist()
-
     def _boost_districts(self, query: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """Passages about a district the query names come first, in their fused order."""
         named = set(self.gazetteer.find(query, ignore_case=True))
         if not named:
             return ranked
         chunks = self.index.chunks
-        about = [pair for pair in ranked if named & set(chunks[pair[0]].districts)]
-        others = [pair for pair in ranked if not named & set(chunks[pair[0]].districts)]
+        about = [pair for pair in ranked if not named.isdisjoint(chunks.districts(pair[0]))]
+        others = [pair for pair in ranked if named.isdisjoint(chunks.districts(pair[0]))]
         return about + others
 
     def _passages(self, ranked: list[tuple[int, float]], k: int, collapse: bool) -> list[Passage]:
@@ -176,7 +168,7 @@ class Searcher:
             if collapse:
                 duplicates = self.index.duplicates.get(position, [])
                 absorbed.update(duplicates)
-                also_in = tuple(sorted({chunks[d].doc_id for d in duplicates} - {chunk.doc_id}))
+                also_in = tuple(sorted({chunks.doc_id(d) for d in duplicates} - {chunk.doc_id}))
             passages.append(
                 Passage(chunk=chunk, title=documents[chunk.doc_id].title, score=float(score), rank=len(passages) + 1, also_in=also_in)
             )
@@ -185,20 +177,14 @@ class Searcher:
         return passages
 
     def _subset(self, filters: Filters) -> np.ndarray:
-        """Positions of the chunks the filters allow."""
-        allowed_docs = set(filters.doc_ids) if filters.doc_ids else set(self.index.documents)
-        if filters.year_from is not None or filters.year_to is not None:
-            low = filters.year_from if filters.year_from is not None else -10_000
-            high = filters.year_to if filters.year_to is not None else 10_000
-            allowed_docs = {
-                doc_id
-                for doc_id in allowed_docs
-                if (years := document_years(self.index.documents[doc_id])) and years[0] <= high and years[1] >= low
-            }
-        wanted = set(filters.districts)
-        positions = [
-            position
-            for position, chunk in enumerate(self.index.chunks)
-            if chunk.doc_id in allowed_docs and (not wanted or wanted & set(chunk.districts))
-        ]
-        return np.array(positions, dtype=np.int64)
+        """Positions of the chunks the filters allow (ascending)."""
+        chunks = self.index.chunks
+        allowed = np.isin(chunks.doc_ids, filters.doc_ids) if filters.doc_ids else np.ones(len(chunks.doc_ids), dtype=bool)
+        if filters.year_from is not None:
+            allowed &= self._last_year >= filters.year_from
+        if filters.year_to is not None:
+            allowed &= self._first_year <= filters.year_to
+        positions = chunks.positions_where(allowed)
+        if filters.districts:
+            positions = np.intersect1d(positions, chunks.positions_about(filters.districts), assume_unique=True)
+        return positions
