@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(2000, ge=10, description="Longest query accepted.")
     max_k: int = Field(100, ge=1, description="Largest number of results a search may ask for.")
 
+    # Serving
+    serve_threads: int = Field(
+        1,
+        ge=1,
+        description="OpenMP threads one request's query embedding may use when serving. One: concurrent requests "
+        "then run side by side on the cores instead of threads waiting on each other (docs/scaling.md).",
+    )
+
     # Answering (thresholds calibrated on the evaluation's dev split: `python -m eval.calibrate`)
     answer_passages: int = Field(8, ge=1, description="Passages read for a fact question.")
     list_passages: int = Field(30, ge=1, description="Passages read for a list question (one line per district).")

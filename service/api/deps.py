@@ -13,7 +13,7 @@ from service.search import CONTROL, Filters, QueryError
 from .lifecycle import ServiceState
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     """The application's state, set up by ``create_app`` and its lifespan."""
     return request.app.state.service
 
@@ -21,7 +21,7 @@ def get_state(request: Request) -> ServiceState:
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_engine(state: StateDep) -> Engine:
+async def get_engine(state: StateDep) -> Engine:
     """The loaded engine; 503 with the reason when the index could not be loaded."""
     engine = state.current()
     if engine is None:
@@ -32,7 +32,7 @@ def get_engine(state: StateDep) -> Engine:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     """The settings this application was created with (tests pass their own to ``create_app``)."""
     return state.settings
 
@@ -47,7 +47,7 @@ def reject_control_characters(text: str) -> str:
     return text
 
 
-def search_query(q: Annotated[str, Query(description="What to search for, in Swedish.", examples=["medborgarvärdar"])]) -> str:
+async def search_query(q: Annotated[str, Query(description="What to search for, in Swedish.", examples=["medborgarvärdar"])]) -> str:
     """The ``q`` parameter, refused if it holds control characters (emptiness and length are the searcher's)."""
     return reject_control_characters(q)
 
@@ -55,7 +55,7 @@ def search_query(q: Annotated[str, Query(description="What to search for, in Swe
 QueryDep = Annotated[str, Depends(search_query)]
 
 
-def search_filters(
+async def search_filters(
     district: Annotated[
         list[str] | None, Query(description="Only passages about this district (repeatable).", examples=[["Skärholmen"]])
     ] = None,
