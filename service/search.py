@@ -138,7 +138,7 @@ class Searcher:
             ranked = [(position, single[position]) for position in rankings[0]]
         if options.district_boost:
             ranked = self._boost_districts(query, ranked)
-        return self._passages(ranked, k, options.collapse_duplicates)
+        return self.passages(ranked, k, options.collapse_duplicates)
 
     def _lexical(self, query: str, depth: int, subset: np.ndarray | None, expand: bool) -> tuple[list[int], list[float]]:
         scores = self.index.lexical.scores(query, expand)
@@ -164,7 +164,9 @@ class Searcher:
         others = [pair for pair in ranked if not named & set(chunks[pair[0]].districts)]
         return about + others
 
-    def _passages(self, ranked: list[tuple[int, float]], k: int, collapse: bool) -> list[Passage]:
+    def passages(self, ranked: list[tuple[int, float]], k: int, collapse: bool) -> list[Passage]:
+        """The first ``k`` passages of ``ranked`` (chunk position, score) pairs, numbered from 1. With
+        ``collapse``, near-duplicates show once: at the best-ranked of them, the others' documents in ``also_in``."""
         chunks, documents = self.index.chunks, self.index.documents
         passages: list[Passage] = []
         absorbed: set[int] = set()
