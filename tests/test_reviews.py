@@ -31,7 +31,7 @@ from service.reviews.routes import REVIEWS_OFF, get_review_engine, get_review_st
 from service.reviews.schemas import ReviewFilter, ReviewIn
 from service.reviews.store import IndexStamp, ReviewSettings, ReviewStore, ReviewStoreUnavailable, get_review_settings
 from service.reviews.summary import VerdictRow, cohen_kappa, summarize
-from service.schemas import ask_response
+from service.schemas.ask import ask_response
 
 KEYS = {"anna": "anna-nyckel-0123456789", "bo": "bo-nyckel-0123456789ab"}
 CROWD = {f"granskare{k}": f"nyckel-for-granskare-{k}-0123456789" for k in range(8)}

@@ -25,13 +25,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from service.question import LIST_QUESTION
+from service.schemas.convert import from_attributes
 
 from . import migrations
 from .models import AnswerCitation, AnswerRecord, CitationJudgment, Judgment
 from .schemas import (
     CitationReviewOut,
     ReviewedAnswer,
-    ReviewedDistrict,
     ReviewFilter,
     ReviewIn,
     ReviewOut,
@@ -361,33 +361,16 @@ def _with_answer(query: Select) -> Select:
 def _review_out(judgment: Judgment) -> ReviewOut:
     answer = judgment.answer
     verdicts = {cj.citation_id: cj for cj in judgment.citation_judgments}
-    return ReviewOut(
-        id=judgment.id,
-        answer_id=answer.id,
-        reviewer=judgment.reviewer,
-        verdict=judgment.verdict,
-        comment=judgment.comment,
-        judged_at=judgment.judged_at,
-        question=answer.question,
-        question_type=answer.question_type,
-        answer=answer.text,
-        supported=answer.supported,
-        generator=answer.generator,
-        districts=[ReviewedDistrict.model_validate(line) for line in answer.districts],
-        build_id=answer.build_id,
-        index_settings_hash=answer.index_settings_hash,
-        answer_settings_hash=answer.answer_settings_hash,
-        citations=[
-            CitationReviewOut(
+    citations = []
+    for citation in answer.citations:
+        judged = verdicts.get(citation.id)
+        citations.append(
+            from_attributes(
+                CitationReviewOut,
+                citation,
                 citation_id=citation.number,
-                doc_id=citation.doc_id,
-                chunk_id=citation.chunk_id,
-                start=citation.start,
-                end=citation.end,
-                quote=citation.quote,
-                verdict=verdicts[citation.id].verdict if citation.id in verdicts else None,
-                comment=verdicts[citation.id].comment if citation.id in verdicts else None,
+                verdict=judged.verdict if judged else None,
+                comment=judged.comment if judged else None,
             )
-            for citation in answer.citations
-        ],
-    )
+        )
+    return from_attributes(ReviewOut, judgment, answer, answer=answer.text, citations=citations)

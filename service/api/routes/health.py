@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from service.schemas import HealthResponse
+from service.schemas.health import HealthResponse
 
 from ..deps import SettingsDep, StateDep
 
