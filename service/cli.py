@@ -250,18 +250,16 @@ def review_export(
     json_output: JsonOption = False,
 ) -> None:
     """Write the judged answers that give a gold answer as candidates in eval/gold's format."""
-    from pydantic import ValidationError
-
     from indexer.storage import load_index
 
     from .reviews.export import export_candidates
-    from .reviews.store import ReviewStore, ReviewStoreUnavailable, get_review_settings
+    from .reviews.store import ReviewSettingsInvalid, ReviewStore, ReviewStoreUnavailable, get_review_settings
 
     settings = get_settings()
     try:
         url = get_review_settings().db_url
-    except ValidationError as exc:
-        fail(f"granskningsinställningarna är ogiltiga: {exc.errors()[0]['msg']}")
+    except ReviewSettingsInvalid as exc:
+        fail(f"granskningsinställningarna är ogiltiga: {exc}")
     try:
         index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
     except IndexProblem as exc:

@@ -275,6 +275,10 @@ class TestSettings:
             ("anna:kort", "kortare än 16"),
             (":namnlos-nyckel-0123456789", "saknar namn"),
             ("anna:samma-nyckel-0123456789,bo:samma-nyckel-0123456789", "samma nyckel"),
+            ("anna:anna-nyckel-0123456789,anna:anna-nyckel-9876543210", "står flera gånger"),
+            ('{"anna": "anna-nyckel-0123456789", "anna": "anna-nyckel-9876543210"}', "står flera gånger"),
+            ('{"anna": "anna-nyckel-0123456789"', "inte giltig JSON"),
+            ('{"anna": 12345678901234567890}', "måste vara text"),
         ],
     )
     def test_bad_keys_are_refused_with_a_reason(self, monkeypatch: pytest.MonkeyPatch, value: str, message: str):

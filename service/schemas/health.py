@@ -17,3 +17,6 @@ class HealthResponse(BaseModel):
     embedder: str = Field(description="The loaded index's embedder, or the configured one when none is loaded.")
     build: str | None = Field(description="The build id of the loaded index.")
     message: str | None = Field(None, description="Why the index is not loaded (Swedish, then the English cause).")
+    reviews: str | None = Field(
+        None, description="Why the review API cannot store judgments (Swedish), when it cannot; null otherwise."
+    )
