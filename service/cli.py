@@ -98,7 +98,7 @@ def search(
     json_output: JsonOption = False,
 ) -> None:
     """Search the documents; prints the passages, best first."""
-    from .schemas import search_response
+    from .schemas.search import search_response
 
     engine = _engine()
     filters = Filters(tuple(district or ()), tuple(doc or ()), year_from, year_to)
@@ -126,7 +126,7 @@ def ask(
     json_output: JsonOption = False,
 ) -> None:
     """Answer a question in Swedish, citing the passages that say so."""
-    from .schemas import ask_response
+    from .schemas.ask import ask_response
 
     engine = _engine()
     try:
@@ -155,7 +155,7 @@ def coverage_command(
 ) -> None:
     """Which districts (and city-wide organisations) work with a topic, with quotes, and which do not."""
     from .coverage import coverage
-    from .schemas import coverage_response
+    from .schemas.coverage import coverage_response
 
     engine = _engine()
     try:
@@ -183,7 +183,7 @@ def compare_command(
     json_output: JsonOption = False,
 ) -> None:
     """What changed between two versions of a report, section by section."""
-    from .schemas import comparison_response
+    from .schemas.versions import comparison_response
     from .versions import UnknownDocument, compare
 
     engine = _engine()
@@ -220,7 +220,7 @@ def similar_command(
     json_output: JsonOption = False,
 ) -> None:
     """Passages like this one in other documents and, by default, other districts."""
-    from .schemas import similar_response
+    from .schemas.similar import similar_response
     from .similar import UnknownChunk, similar_passages
 
     engine = _engine()
@@ -250,18 +250,16 @@ def review_export(
     json_output: JsonOption = False,
 ) -> None:
     """Write the judged answers that give a gold answer as candidates in eval/gold's format."""
-    from pydantic import ValidationError
-
     from indexer.storage import load_index
 
     from .reviews.export import export_candidates
-    from .reviews.store import ReviewStore, ReviewStoreUnavailable, get_review_settings
+    from .reviews.store import ReviewSettingsInvalid, ReviewStore, ReviewStoreUnavailable, get_review_settings
 
     settings = get_settings()
     try:
         url = get_review_settings().db_url
-    except ValidationError as exc:
-        fail(f"granskningsinställningarna är ogiltiga: {exc.errors()[0]['msg']}")
+    except ReviewSettingsInvalid as exc:
+        fail(f"granskningsinställningarna är ogiltiga: {exc}")
     try:
         index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
     except IndexProblem as exc:

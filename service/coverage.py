@@ -4,9 +4,9 @@ Each row says whether the documents give evidence that the district (or organisa
 topic, how (har / kommer att / planerar / nämner), with its strongest quotes, and the best score seen
 even when it stays under the threshold, so that a missing district shows how close it came.
 
-Sentences are scored and attributed exactly as list answers are (``service.answer``): the share of the
-topic's weighted terms a sentence holds, and the district of its section, its document or the districts
-it names. A sentence is evidence when its score reaches the threshold or when it holds the topic's most
+Sentences are scored and attributed exactly as list answers are (by the answerer's scorer,
+``service.sentences``): the share of the topic's weighted terms a sentence holds, and the district of its
+section, its document or the districts it names. A sentence is evidence when its score reaches the threshold or when it holds the topic's most
 specific word (its anchor), as in list answers. Organisations without a district of their own
 (Socialförvaltningen) get the sentences of their own documents that no district heading claims, and
 sentences elsewhere that name them.
@@ -22,9 +22,10 @@ from typing import Literal, Protocol
 from indexer.swedish import WeightedTerm
 from indexer.types import Citation, Involvement, Passage
 
-from .answer import LIST_WORDS, _involvement, _same_text, _Sentence, _strongest
+from .answer import LIST_WORDS
 from .engine import Engine
 from .search import Filters, QueryError, SearchMode
+from .sentences import ScoredSentence, involvement, same_text, strongest
 
 EVIDENCE = "evidence"
 NO_EVIDENCE = "no evidence found"
@@ -98,7 +99,7 @@ class GoldListQuestion(Protocol):
 class _Finding:
     """A sentence attributed to a row; ``anchored`` when it holds the topic's most specific word."""
 
-    sentence: _Sentence
+    sentence: ScoredSentence
     involvement: Involvement
     anchored: bool
 
@@ -238,11 +239,11 @@ def _findings(
 ) -> dict[str, list[_Finding]]:
     """The sentences of the candidate passages that bear on the topic, by the row they are attributed to."""
     topic = topic_terms(engine, query)
-    anchor = engine.answerer._anchor(topic)
+    anchor = engine.answerer.scorer.anchor(topic)
     found: dict[str, list[_Finding]] = {}
-    for sentence in engine.answerer._sentences(_candidates(engine, query, filters, organisations), topic):
-        for name, involvement in _attribute(engine, sentence, organisations):
-            found.setdefault(name, []).append(_Finding(sentence, involvement, anchor in sentence.origins))
+    for sentence in engine.answerer.scorer.sentences(_candidates(engine, query, filters, organisations), topic):
+        for name, kind in _attribute(engine, sentence, organisations):
+            found.setdefault(name, []).append(_Finding(sentence, kind, anchor in sentence.origins))
     return found
 
 
@@ -262,16 +263,16 @@ def _candidates(engine: Engine, query: str, base: Filters, organisations: tuple[
     return [Passage(p.chunk, p.title, p.score, rank, p.also_in) for rank, p in enumerate(seen.values(), start=1)]
 
 
-def _attribute(engine: Engine, sentence: _Sentence, organisations: tuple[str, ...]) -> list[tuple[str, Involvement]]:
+def _attribute(engine: Engine, sentence: ScoredSentence, organisations: tuple[str, ...]) -> list[tuple[str, Involvement]]:
     """The answerer's district attribution, plus the city-wide organisations the sentence belongs to."""
-    attributed = engine.answerer._attribute(sentence)
+    attributed = engine.answerer.scorer.attribute(sentence)
     chunk = sentence.passage.chunk
     owner = engine.index.documents[chunk.doc_id].organisation
-    involvement = _involvement(sentence.text)
+    shown = involvement(sentence.text)
     for organisation in organisations:
         own = organisation == owner and not engine.gazetteer.find(chunk.section)
         if own or _names(organisation, sentence.text):
-            attributed.append((organisation, involvement))
+            attributed.append((organisation, shown))
     return attributed
 
 
@@ -301,14 +302,13 @@ def _row(
     for finding in strong:
         sentence = finding.sentence
         # The same sentence in two versions of a report is one piece of evidence.
-        if any(_same_text(sentence.text, other) for other in quoted):
+        if any(same_text(sentence.text, other) for other in quoted):
             continue
         quoted.append(sentence.text)
         key = (sentence.passage.chunk.doc_id, sentence.start, sentence.end)
         if key not in numbering:
-            numbering[key] = engine.answerer._citation(len(numbering) + 1, sentence)
+            numbering[key] = engine.answerer.scorer.citation(len(numbering) + 1, sentence)
         evidence.append(Evidence(numbering[key], round(sentence.coverage, 4), finding.involvement, finding.anchored))
         if len(evidence) == max_passages:
             break
-    involvement = _strongest(f.involvement for f in strong)
-    return CoverageRow(name, kind, EVIDENCE, involvement, tuple(evidence), best_score)
+    return CoverageRow(name, kind, EVIDENCE, strongest(f.involvement for f in strong), tuple(evidence), best_score)

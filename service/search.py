@@ -144,7 +144,7 @@ class Searcher:
             ranked = [(position, single[position]) for position in rankings[0]]
         if options.district_boost:
             ranked = self._boost_districts(query, ranked)
-        return self._passages(ranked, k, options.collapse_duplicates)
+        return self.passages(ranked, k, options.collapse_duplicates)
 
     def _boost_districts(self, query: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """Passages about a district the query names come first, in their fused order."""
@@ -156,7 +156,9 @@ class Searcher:
         others = [pair for pair in ranked if named.isdisjoint(chunks.districts(pair[0]))]
         return about + others
 
-    def _passages(self, ranked: list[tuple[int, float]], k: int, collapse: bool) -> list[Passage]:
+    def passages(self, ranked: list[tuple[int, float]], k: int, collapse: bool) -> list[Passage]:
+        """The first ``k`` passages of ``ranked`` (chunk position, score) pairs, numbered from 1. With
+        ``collapse``, near-duplicates show once: at the best-ranked of them, the others' documents in ``also_in``."""
         chunks, documents = self.index.chunks, self.index.documents
         passages: list[Passage] = []
         absorbed: set[int] = set()

@@ -46,7 +46,7 @@ def similar_passages(engine: Engine, chunk_id: str, k: int = 10, other_districts
         positions, scores = index.dense.search(query, depth)
         ranked = [(p, s) for p, s in zip(positions.tolist(), scores.tolist()) if allowed(p)]
         # The searcher's own collapsing: near-duplicates shown once, their documents in ``also_in``.
-        passages = engine.searcher._passages(ranked, k, collapse=True)
+        passages = engine.searcher.passages(ranked, k, collapse=True)
         if len(passages) == k or depth >= len(index.chunks):
             return passages
         depth = min(len(index.chunks), 4 * depth)

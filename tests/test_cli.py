@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from indexer.settings import Settings, get_settings
 from indexer.storage import load_index
 from service.cli import app
-from service.schemas import AskResponse, SearchResponse
+from service.schemas.ask import AskResponse
+from service.schemas.search import SearchResponse
 from tests.conftest import GAZETTEER
 
 QUESTION = "vilka stadsdelar arbetar med medborgarvärdar?"

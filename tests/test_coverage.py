@@ -20,7 +20,7 @@ from service.coverage import (
     city_organisations,
     coverage,
 )
-from service.schemas import CoverageResponse, coverage_response
+from service.schemas.coverage import CoverageResponse, coverage_response
 from service.search import QueryError, document_years
 
 MEDBORGARVARDAR = {

@@ -17,7 +17,9 @@ from service.api.main import create_app
 from service.api.routes.ask import is_version_question
 from service.coverage import coverage
 from service.reviews.store import ReviewSettings
-from service.schemas import comparison_response, coverage_response, similar_response, whats_new_response
+from service.schemas.coverage import coverage_response
+from service.schemas.similar import similar_response
+from service.schemas.versions import comparison_response, whats_new_response
 from service.similar import similar_passages
 from service.versions import compare, whats_new
 

@@ -15,7 +15,10 @@ from service.reviews.checks import index_stamp
 from service.reviews.export import load_candidates
 from service.reviews.schemas import ReviewIn
 from service.reviews.store import ReviewStore, get_review_settings
-from service.schemas import ask_response, comparison_response, coverage_response, similar_response
+from service.schemas.ask import ask_response
+from service.schemas.coverage import coverage_response
+from service.schemas.similar import similar_response
+from service.schemas.versions import comparison_response
 from service.similar import similar_passages
 from service.versions import compare
 from tests.conftest import GAZETTEER

@@ -1,19 +1,46 @@
 """The review API inside the service: the store opened in the lifespan (and closed after it), keys from
-the review settings, citations checked against the engine the service serves, and a review database that
-cannot be opened costing the review routes only (503) while the rest of the service works."""
+the review settings, citations checked against the engine the service serves, a review database that
+cannot be opened costing the review routes only (503), and malformed reviewer keys costing writing only
+(503), while the rest of the service works."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
+from service.reviews.routes import KEYS_INVALID
 from service.reviews.store import ReviewSettings, ReviewStore, get_review_settings
 from tests.conftest import make_settings
 
 KEYS = {"anna": "anna-nyckel-0123456789", "bo": "bo-nyckel-0123456789ab"}
+# STADSHUS_REVIEWER_KEYS values that cannot be used, the English reason logged, and the keys they hold.
+MALFORMED_KEYS = [
+    pytest.param("anna", "entry 1 has no ':'", ["anna"], id="no-colon"),
+    pytest.param("anna:kortnyckel", "the key of 'anna' is shorter than 16 characters", ["kortnyckel"], id="short-key"),
+    pytest.param('{"anna": "anna-nyckel-0123456789"', "is not valid JSON", [KEYS["anna"]], id="broken-json"),
+    pytest.param(
+        '{"anna": "anna-nyckel-0123456789", "anna": "anna-nyckel-9876543210"}',
+        "names 'anna' more than once",
+        [KEYS["anna"], "anna-nyckel-9876543210"],
+        id="name-twice-json",
+    ),
+    pytest.param(
+        "anna:anna-nyckel-0123456789,anna:anna-nyckel-9876543210",
+        "names 'anna' more than once",
+        [KEYS["anna"], "anna-nyckel-9876543210"],
+        id="name-twice-pairs",
+    ),
+    pytest.param(
+        "anna:samma-nyckel-0123456789,bo:samma-nyckel-0123456789",
+        "gives two reviewers the same key",
+        ["samma-nyckel-0123456789"],
+        id="key-twice",
+    ),
+]
 QUESTION = "Vilka stadsdelar arbetar med medborgarvärdar?"
 
 
@@ -154,3 +181,46 @@ def test_the_review_page_is_served_with_the_page_policy(client):
     assert '<script type="module" src="/static/granskning.js"></script>' in response.text
     assert "<style" not in response.text and " style=" not in response.text
     assert client.get("/static/granskning.js").status_code == 200
+
+
+@pytest.fixture
+def environment_review_settings(monkeypatch, tmp_path):
+    """Review settings read from the environment (as ``stadshus serve`` reads them), with a database of the
+    test's own; set ``STADSHUS_REVIEWER_KEYS`` in the test."""
+    monkeypatch.setenv("STADSHUS_DB_URL", f"sqlite:///{tmp_path / 'reviews.db'}")
+    get_review_settings.cache_clear()
+    yield
+    get_review_settings.cache_clear()
+
+
+@pytest.mark.parametrize(("keys", "reason", "secrets"), MALFORMED_KEYS)
+def test_malformed_reviewer_keys_cost_writing_only(
+    engine, answer, environment_review_settings, monkeypatch, caplog, keys, reason, secrets
+):
+    monkeypatch.setenv("STADSHUS_REVIEWER_KEYS", keys)
+    with caplog.at_level(logging.WARNING, logger="stadshus.api"), TestClient(create_app(engine=engine)) as client:
+        sent = judgment(answer, "correct", {1: "supports"})
+        for key in (KEYS["anna"], "fel-nyckel-0123456789", None):
+            response = client.post("/api/reviews", json=sent, headers={"X-Reviewer-Key": key} if key else {})
+            assert response.status_code == 503
+            assert response.json()["detail"] == KEYS_INVALID
+            assert not any(secret in response.text for secret in secrets)
+        # Reading needs no key: the database is open, and nothing was written.
+        assert client.get("/api/reviews").json()["total"] == 0
+        assert client.get("/api/reviews/summary").status_code == 200
+        assert client.get("/granskning").status_code == 200
+        health = client.get("/healthz").json()
+        assert (health["status"], health["reviews"]) == ("ok", KEYS_INVALID)
+        assert client.get("/api/search", params={"q": "trygghet"}).status_code == 200
+        assert client.post("/api/ask", json={"question": QUESTION}).status_code == 200
+    logged = [record.getMessage() for record in caplog.records]
+    assert any(reason in line and "STADSHUS_REVIEWER_KEYS" in line for line in logged), logged
+    assert not any(secret in line for line in logged for secret in secrets)
+
+
+def test_well_formed_keys_leave_nothing_to_report(engine, environment_review_settings, monkeypatch):
+    monkeypatch.setenv("STADSHUS_REVIEWER_KEYS", ",".join(f"{name}:{key}" for name, key in KEYS.items()))
+    with TestClient(create_app(engine=engine)) as client:
+        assert client.get("/healthz").json()["reviews"] is None
+        response = client.post("/api/reviews", json={}, headers={"X-Reviewer-Key": "fel-nyckel-0123456789"})
+        assert response.status_code == 401

@@ -31,7 +31,7 @@ from service.reviews.routes import REVIEWS_OFF, get_review_engine, get_review_st
 from service.reviews.schemas import ReviewFilter, ReviewIn
 from service.reviews.store import IndexStamp, ReviewSettings, ReviewStore, ReviewStoreUnavailable, get_review_settings
 from service.reviews.summary import VerdictRow, cohen_kappa, summarize
-from service.schemas import ask_response
+from service.schemas.ask import ask_response
 
 KEYS = {"anna": "anna-nyckel-0123456789", "bo": "bo-nyckel-0123456789ab"}
 CROWD = {f"granskare{k}": f"nyckel-for-granskare-{k}-0123456789" for k in range(8)}
@@ -275,6 +275,10 @@ class TestSettings:
             ("anna:kort", "kortare än 16"),
             (":namnlos-nyckel-0123456789", "saknar namn"),
             ("anna:samma-nyckel-0123456789,bo:samma-nyckel-0123456789", "samma nyckel"),
+            ("anna:anna-nyckel-0123456789,anna:anna-nyckel-9876543210", "står flera gånger"),
+            ('{"anna": "anna-nyckel-0123456789", "anna": "anna-nyckel-9876543210"}', "står flera gånger"),
+            ('{"anna": "anna-nyckel-0123456789"', "inte giltig JSON"),
+            ('{"anna": 12345678901234567890}', "måste vara text"),
         ],
     )
     def test_bad_keys_are_refused_with_a_reason(self, monkeypatch: pytest.MonkeyPatch, value: str, message: str):

@@ -21,7 +21,7 @@ from service.reviews.export import (
 )
 from service.reviews.schemas import ReviewIn
 from service.reviews.store import ReviewStore
-from service.schemas import ask_response
+from service.schemas.ask import ask_response
 
 from .conftest import CORPUS, ROOT
 

@@ -40,8 +40,8 @@ def small_settings(tmp_path: Path, small_corpus: Path, e5):
 
 
 @pytest.fixture
-def small_client(small_settings, e5):
-    with TestClient(create_app(engine=load_engine(small_settings, embedder=e5))) as client:
+def small_client(small_settings, e5, review_settings):
+    with TestClient(create_app(engine=load_engine(small_settings, embedder=e5), review_settings=review_settings)) as client:
         yield client
 
 
@@ -83,8 +83,8 @@ def test_odd_queries_get_an_answer_or_a_swedish_4xx_never_a_5xx(client, query):
 
 
 @pytest.fixture
-def client(engine):
-    with TestClient(create_app(engine=engine)) as client:
+def client(engine, review_settings):
+    with TestClient(create_app(engine=engine, review_settings=review_settings)) as client:
         yield client
 
 
@@ -149,10 +149,10 @@ def test_a_broken_new_build_keeps_the_old_one_served_and_health_says_why(small_c
 
 
 @pytest.mark.slow
-def test_reindexing_under_load_fails_no_request(small_settings, small_corpus, e5):
+def test_reindexing_under_load_fails_no_request(small_settings, small_corpus, e5, review_settings):
     """Searches run from several threads while the corpus is re-indexed twice; every response is a 200 with
     passages that hold together, and the new document is served without a restart."""
-    app = create_app(engine=load_engine(small_settings, embedder=e5))
+    app = create_app(engine=load_engine(small_settings, embedder=e5), review_settings=review_settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

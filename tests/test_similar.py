@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.schemas import SimilarResponse, similar_response
+from service.schemas.similar import SimilarResponse, similar_response
 from service.search import QueryError
 from service.similar import UnknownChunk, similar_passages
 from service.versions import report_families

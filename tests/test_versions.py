@@ -6,7 +6,7 @@ import pytest
 
 from indexer.chunking import chunk_id_for
 from indexer.types import Chunk, Document, Passage
-from service.schemas import ComparisonResponse, comparison_response, whats_new_response
+from service.schemas.versions import ComparisonResponse, comparison_response, whats_new_response
 from service.timeline import order_by_time, period_start
 from service.versions import (
     NoEarlierVersion,

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from indexer.chunkstore import ChunkRecordError
 from indexer.embedders import EmbedderError
 from indexer.storage import IndexCorrupt, IndexMismatch, IndexMissing
-from service.schemas import ErrorResponse
+from service.schemas.errors import ErrorResponse
 from service.search import QueryError
 
 from .middleware import SECURITY_HEADERS

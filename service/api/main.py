@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
@@ -20,7 +19,14 @@ from indexer.settings import Settings, get_settings
 from indexer.storage import IndexProblem
 from service.engine import Engine, load_engine
 from service.reviews import routes as reviews
-from service.reviews.store import ReviewSettings, ReviewStore, ReviewStoreUnavailable, get_review_settings
+from service.reviews.store import (
+    ReviewDatabaseSettings,
+    ReviewSettings,
+    ReviewSettingsInvalid,
+    ReviewStore,
+    ReviewStoreUnavailable,
+    get_review_settings,
+)
 
 from .deps import ServiceState, get_engine
 from .errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE, install_error_handlers, unavailable_message
@@ -65,13 +71,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _open_review_store(app: FastAPI) -> ReviewStore | None:
-    """The review database named by the review settings (the app's override of them, if any), or None."""
+    """The review database named by the review settings (the app's override of them, if any), or None.
+
+    Malformed reviewer keys cost writing only: the database is opened from ``STADSHUS_DB_URL`` alone, and
+    ``app.state.review_problem`` says why judgments cannot be stored (as does a database that cannot be opened).
+    """
     # The same provider the review routes use, so that a test's override sets the database and keys alike.
     provider = app.dependency_overrides.get(get_review_settings, get_review_settings)
     try:
-        return ReviewStore.open(provider().db_url)
-    except (ReviewStoreUnavailable, ValidationError, SQLAlchemyError, ImportError) as exc:
+        url = provider().db_url
+    except ReviewSettingsInvalid as exc:
+        logger.error("%s; POST /api/reviews answers 503 until it is fixed, reading the reviews still works", exc.operator)
+        app.state.review_problem = reviews.KEYS_INVALID
+        url = ReviewDatabaseSettings().db_url
+    try:
+        return ReviewStore.open(url)
+    except (ReviewStoreUnavailable, SQLAlchemyError, ImportError) as exc:
         logger.error("the review database could not be opened; /api/reviews answers 503: %s", exc)
+        app.state.review_problem = reviews.DATABASE_CLOSED
         return None
 
 
@@ -93,11 +110,13 @@ def create_app(
     )
     app.state.service = ServiceState(settings=settings, engine=engine)
     app.state.review_store = None
+    app.state.review_problem = None
     if review_settings is not None:
         app.dependency_overrides[get_review_settings] = lambda: review_settings
     # The review routes check citations against the engine the rest of the API serves (503 without one).
     app.dependency_overrides[reviews.get_review_engine] = get_engine
     install_error_handlers(app)
+    app.add_exception_handler(ReviewSettingsInvalid, reviews.settings_invalid)
     # The last added runs first: security headers wrap everything, including the 413 of the body limit.
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeaders)

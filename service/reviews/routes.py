@@ -2,7 +2,8 @@
 ``GET /api/reviews/summary`` sums them up.
 
 Writing needs a reviewer key in ``X-Reviewer-Key``; the key names the reviewer. With no keys
-configured the write endpoint answers 403. The app provides the store and the loaded engine, either
+configured the write endpoint answers 403, with malformed ones 503 (``settings_invalid``, which the app
+registers as the handler of ``ReviewSettingsInvalid``). The app provides the store and the loaded engine, either
 as ``app.state.review_store`` and ``app.state.engine`` or by overriding ``get_review_store`` and
 ``get_review_engine``.
 """
@@ -10,29 +11,38 @@ as ``app.state.review_store`` and ``app.state.engine`` or by overriding ``get_re
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from service.engine import Engine
 
 from .checks import index_problems, index_stamp
 from .schemas import ReviewIn, ReviewPage, ReviewQuery, ReviewSaved, ReviewSummary
-from .store import ReviewSettings, ReviewStore, get_review_settings
+from .store import ReviewSettings, ReviewSettingsInvalid, ReviewStore, get_review_settings
 
 REVIEWS_OFF = "Granskning är avstängd: ingen granskarnyckel är konfigurerad (STADSHUS_REVIEWER_KEYS)."
+# The reason itself is the operator's (in the log): it may name reviewers.
+KEYS_INVALID = (
+    "Det går inte att spara bedömningar just nu: granskarnycklarna (STADSHUS_REVIEWER_KEYS) är felaktigt "
+    "angivna. Den som driver tjänsten ser orsaken i loggen."
+)
+DATABASE_CLOSED = "Granskningsdatabasen är inte öppnad."
 NO_KEY = "Granskning kräver en granskarnyckel i huvudet X-Reviewer-Key."
 WRONG_KEY = "Granskarnyckeln är okänd."
 
 router = APIRouter(prefix="/api/reviews", tags=["granskning"])
+logger = logging.getLogger("stadshus.api")
 
 
 def get_review_store(request: Request) -> ReviewStore:
     """The app's review store (``app.state.review_store``, opened at start-up)."""
     store = getattr(request.app.state, "review_store", None)
     if store is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Granskningsdatabasen är inte öppnad.")
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, DATABASE_CLOSED)
     return store
 
 
@@ -57,7 +67,8 @@ def require_reviewer(
     settings: Annotated[ReviewSettings, Depends(get_review_settings)],
     key: Annotated[str | None, Header(alias="X-Reviewer-Key")] = None,
 ) -> str:
-    """The reviewer named by the request's key; 403 when reviewing is off, 401 without a valid key.
+    """The reviewer named by the request's key; 403 when reviewing is off, 401 without a valid key
+    (malformed keys raise ``ReviewSettingsInvalid`` from ``get_review_settings``).
 
     A dependency, so that it runs before the body is read: a request without a valid key is
     refused whatever it carries.
@@ -70,6 +81,12 @@ def require_reviewer(
     if reviewer is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_KEY)
     return reviewer
+
+
+async def settings_invalid(request: Request, exc: ReviewSettingsInvalid) -> JSONResponse:
+    """503 for a request that needs the reviewer keys while they are malformed; the reason goes to the log."""
+    logger.warning("%s %s refused with 503: %s", request.method, request.url.path, exc.operator)
+    return JSONResponse({"detail": KEYS_INVALID}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 Reviewer = Annotated[str, Depends(require_reviewer)]

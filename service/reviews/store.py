@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import Engine, Select, create_engine, event, func, select
 from sqlalchemy.engine import make_url
@@ -25,13 +25,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from service.question import LIST_QUESTION
+from service.schemas.convert import from_attributes
 
 from . import migrations
 from .models import AnswerCitation, AnswerRecord, CitationJudgment, Judgment
 from .schemas import (
     CitationReviewOut,
     ReviewedAnswer,
-    ReviewedDistrict,
     ReviewFilter,
     ReviewIn,
     ReviewOut,
@@ -51,8 +51,18 @@ MIN_KEY_LENGTH = 16
 WRITE_ATTEMPTS = 3
 
 
-class ReviewSettings(BaseSettings):
-    """Settings of the answer review, read from ``STADSHUS_*`` variables like the main settings."""
+class ReviewSettingsInvalid(ValueError):
+    """Malformed review settings: ``str()`` is the Swedish reason, ``operator`` the English one for the log.
+    Neither repeats a key."""
+
+    def __init__(self, swedish: str, operator: str):
+        super().__init__(swedish)
+        self.operator = operator
+
+
+class ReviewDatabaseSettings(BaseSettings):
+    """Where the judgments are kept; read on its own when the reviewer keys are malformed, so that the
+    judgments stay readable."""
 
     model_config = SettingsConfigDict(env_prefix="STADSHUS_", extra="ignore", frozen=True)
 
@@ -61,6 +71,11 @@ class ReviewSettings(BaseSettings):
         description="Database of the answer reviews: a SQLite file (created with its folder) or "
         "postgresql+psycopg://user:password@host/database.",
     )
+
+
+class ReviewSettings(ReviewDatabaseSettings):
+    """Settings of the answer review, read from ``STADSHUS_*`` variables like the main settings."""
+
     reviewer_keys: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,
         description="Reviewers and their keys, as 'name:key' pairs separated by commas, or a JSON object "
@@ -69,35 +84,97 @@ class ReviewSettings(BaseSettings):
 
     @field_validator("reviewer_keys", mode="before")
     @classmethod
-    def _parse_keys(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            if value.startswith("{"):
-                value = json.loads(value)
-            else:
-                value = dict(_name_and_key(entry) for entry in value.split(",") if entry.strip())
-        if isinstance(value, dict):
-            for name, key in value.items():
-                if not str(name).strip():
-                    raise ValueError("en granskarnyckel saknar namn (skriv namn:nyckel)")
-                if len(str(key)) < MIN_KEY_LENGTH:
-                    raise ValueError(f"granskaren {name}s nyckel är kortare än {MIN_KEY_LENGTH} tecken")
-            if len(set(value.values())) != len(value):
-                raise ValueError("två granskare har samma nyckel; varje granskare behöver en egen")
-        return value
+    def _parse_keys(cls, value: Any) -> dict[str, str]:
+        return parse_reviewer_keys(value)
 
 
-def _name_and_key(entry: str) -> tuple[str, str]:
+def parse_reviewer_keys(value: Any) -> dict[str, str]:
+    """Reviewers and their keys from ``name:key,name:key``, a JSON object or a mapping.
+
+    Raises ``ReviewSettingsInvalid`` for an entry without a name or a colon, broken JSON, a key that is
+    not text or is shorter than ``MIN_KEY_LENGTH``, a reviewer named twice, or a key given to two reviewers.
+    """
+    if isinstance(value, str):
+        value = value.strip()
+        pairs = _json_pairs(value) if value.startswith("{") else [_name_and_key(i, e) for i, e in _entries(value)]
+    elif isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        raise ReviewSettingsInvalid(
+            "granskarnycklarna skrivs namn:nyckel,namn:nyckel eller som ett JSON-objekt",
+            f"STADSHUS_REVIEWER_KEYS must be name:key pairs or a JSON object, not {type(value).__name__}",
+        )
+    keys: dict[str, str] = {}
+    for name, key in pairs:
+        if not isinstance(name, str) or not name.strip():
+            raise ReviewSettingsInvalid(
+                "en granskarnyckel saknar namn (skriv namn:nyckel)", "STADSHUS_REVIEWER_KEYS has a key without a name"
+            )
+        if not isinstance(key, str):
+            raise ReviewSettingsInvalid(
+                f"granskaren {name}s nyckel måste vara text", f"STADSHUS_REVIEWER_KEYS: the key of {name!r} is not a string"
+            )
+        if len(key) < MIN_KEY_LENGTH:
+            raise ReviewSettingsInvalid(
+                f"granskaren {name}s nyckel är kortare än {MIN_KEY_LENGTH} tecken",
+                f"STADSHUS_REVIEWER_KEYS: the key of {name!r} is shorter than {MIN_KEY_LENGTH} characters",
+            )
+        if name in keys:
+            raise ReviewSettingsInvalid(
+                f"granskaren {name} står flera gånger; varje granskare har en nyckel",
+                f"STADSHUS_REVIEWER_KEYS names {name!r} more than once",
+            )
+        keys[name] = key
+    if len(set(keys.values())) != len(keys):
+        raise ReviewSettingsInvalid(
+            "två granskare har samma nyckel; varje granskare behöver en egen",
+            "STADSHUS_REVIEWER_KEYS gives two reviewers the same key",
+        )
+    return keys
+
+
+def _entries(value: str) -> list[tuple[int, str]]:
+    """The non-empty comma-separated entries of ``value``, numbered from 1."""
+    return [(number, entry) for number, entry in enumerate(value.split(","), start=1) if entry.strip()]
+
+
+def _name_and_key(number: int, entry: str) -> tuple[str, str]:
     name, separator, key = entry.strip().partition(":")
     if not separator:
-        raise ValueError("varje granskarnyckel skrivs namn:nyckel")
+        # The entry is not repeated: it may be a key without its name.
+        raise ReviewSettingsInvalid(
+            "varje granskarnyckel skrivs namn:nyckel", f"STADSHUS_REVIEWER_KEYS entry {number} has no ':' (write name:key)"
+        )
     return name.strip(), key.strip()
+
+
+def _json_pairs(value: str) -> list[tuple[Any, Any]]:
+    """The name-key pairs of a JSON object, in order and with repeated names kept (json.loads keeps the last)."""
+    try:
+        return json.loads(value, object_pairs_hook=list)
+    except json.JSONDecodeError as exc:
+        # exc.msg and the position only: the message of the exception itself quotes the document.
+        raise ReviewSettingsInvalid(
+            "granskarnycklarna är inte giltig JSON",
+            f"STADSHUS_REVIEWER_KEYS is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+        ) from None
 
 
 @lru_cache
 def get_review_settings() -> ReviewSettings:
-    """The process-wide review settings, built on first use (never at import time)."""
-    return ReviewSettings()
+    """The process-wide review settings, built on first use (never at import time).
+
+    Raises ``ReviewSettingsInvalid`` when the environment's are malformed (not cached: every call reads
+    the environment again until they are fixed).
+    """
+    try:
+        return ReviewSettings()
+    except ValidationError as exc:
+        # The keys are the only setting the environment can get wrong; their parser says how.
+        causes = [error["ctx"]["error"] for error in exc.errors() if isinstance(error.get("ctx", {}).get("error"), ReviewSettingsInvalid)]
+        if not causes:
+            raise
+        raise causes[0] from None
 
 
 class ReviewStoreUnavailable(Exception):
@@ -361,33 +438,16 @@ def _with_answer(query: Select) -> Select:
 def _review_out(judgment: Judgment) -> ReviewOut:
     answer = judgment.answer
     verdicts = {cj.citation_id: cj for cj in judgment.citation_judgments}
-    return ReviewOut(
-        id=judgment.id,
-        answer_id=answer.id,
-        reviewer=judgment.reviewer,
-        verdict=judgment.verdict,
-        comment=judgment.comment,
-        judged_at=judgment.judged_at,
-        question=answer.question,
-        question_type=answer.question_type,
-        answer=answer.text,
-        supported=answer.supported,
-        generator=answer.generator,
-        districts=[ReviewedDistrict.model_validate(line) for line in answer.districts],
-        build_id=answer.build_id,
-        index_settings_hash=answer.index_settings_hash,
-        answer_settings_hash=answer.answer_settings_hash,
-        citations=[
-            CitationReviewOut(
+    citations = []
+    for citation in answer.citations:
+        judged = verdicts.get(citation.id)
+        citations.append(
+            from_attributes(
+                CitationReviewOut,
+                citation,
                 citation_id=citation.number,
-                doc_id=citation.doc_id,
-                chunk_id=citation.chunk_id,
-                start=citation.start,
-                end=citation.end,
-                quote=citation.quote,
-                verdict=verdicts[citation.id].verdict if citation.id in verdicts else None,
-                comment=verdicts[citation.id].comment if citation.id in verdicts else None,
+                verdict=judged.verdict if judged else None,
+                comment=judged.comment if judged else None,
             )
-            for citation in answer.citations
-        ],
-    )
+        )
+    return from_attributes(ReviewOut, judgment, answer, answer=answer.text, citations=citations)

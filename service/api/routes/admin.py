@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from pydantic import BaseModel
 
 from indexer.readers import SUPPORTED_SUFFIXES
-from service.schemas import ErrorResponse
+from service.schemas.errors import ErrorResponse
 
 from ..deps import EngineDep, SettingsDep, StateDep
 from ..lifecycle import ReindexStatus

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 
 from indexer.types import Answer
 from service.engine import Engine
-from service.schemas import AskQuery, AskResponse, ask_response
+from service.schemas.ask import AskQuery, AskResponse, ask_response
 from service.search import Filters
 from service.versions import NoEarlierVersion, report_families, whats_new_answer
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from service.coverage import Coverage, coverage
-from service.schemas import CoverageResponse, coverage_response
+from service.schemas.coverage import CoverageResponse, coverage_response
 
 from ..deps import EngineDep, QueryDep
 from ..errors import ERROR_RESPONSES

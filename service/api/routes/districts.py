@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.schemas import DistrictInfo
+from service.schemas.districts import DistrictInfo
 
 from ..deps import EngineDep
 from ..errors import ERROR_RESPONSES

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from indexer.types import Document
-from service.schemas import DocumentDetail, DocumentSummary, document_detail, document_summary
+from service.schemas.documents import DocumentDetail, DocumentSummary, document_detail, document_summary
 from service.versions import family_id, report_families, versions
 
 from ..deps import EngineDep

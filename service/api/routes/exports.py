@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from service.export import to_csv, to_markdown
-from service.schemas import AskQuery
+from service.schemas.ask import AskQuery
 from service.search import SearchMode
 
 from ..deps import EngineDep, FiltersDep, QueryDep

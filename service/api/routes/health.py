@@ -1,11 +1,11 @@
-"""GET /healthz: whether the index is loaded, and which build is served."""
+"""GET /healthz: whether the index is loaded, which build is served, and whether judgments can be stored."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from service.schemas import HealthResponse
+from service.schemas.health import HealthResponse
 
 from ..deps import SettingsDep, StateDep
 
@@ -17,10 +17,11 @@ router = APIRouter(tags=["hälsa"])
     response_model=HealthResponse,
     responses={503: {"model": HealthResponse, "description": "Sökindexet är inte laddat"}},
 )
-def health(state: StateDep, settings: SettingsDep) -> HealthResponse | JSONResponse:
+def health(request: Request, state: StateDep, settings: SettingsDep) -> HealthResponse | JSONResponse:
     """``ok`` with the loaded index's size, embedder and build; or ``error`` (503) with the reason and the
-    configured embedder."""
+    configured embedder. ``reviews`` says why judgments cannot be stored, when they cannot."""
     engine = state.current()
+    reviews = request.app.state.review_problem
     if engine is None:
         report = HealthResponse(
             status="error",
@@ -30,6 +31,7 @@ def health(state: StateDep, settings: SettingsDep) -> HealthResponse | JSONRespo
             embedder=settings.embedder,
             build=None,
             message=state.error,
+            reviews=reviews,
         )
         return JSONResponse(report.model_dump(), status_code=503)
     return HealthResponse(
@@ -40,4 +42,5 @@ def health(state: StateDep, settings: SettingsDep) -> HealthResponse | JSONRespo
         embedder=engine.index.manifest.embedder,
         message=state.error,
         build=engine.index.manifest.build_id,
+        reviews=reviews,
     )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from service.schemas import SimilarResponse, similar_response
+from service.schemas.similar import SimilarResponse, similar_response
 from service.similar import UnknownChunk, similar_passages
 
 from ..deps import EngineDep

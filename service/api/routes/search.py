@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.schemas import SearchResponse, search_response
+from service.schemas.search import SearchResponse, search_response
 from service.search import SearchMode
 
 from ..deps import EngineDep, FiltersDep, QueryDep

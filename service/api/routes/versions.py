@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from service.schemas import ComparisonResponse, WhatsNewResponse, comparison_response, whats_new_response
+from service.schemas.versions import ComparisonResponse, WhatsNewResponse, comparison_response, whats_new_response
 from service.versions import NoEarlierVersion, UnknownDocument, compare, whats_new
 
 from ..deps import EngineDep

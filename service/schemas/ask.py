@@ -1,0 +1,65 @@
+"""The JSON of a question and its answer, with citations and district lines."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from indexer.types import Answer
+
+from .convert import from_attributes
+from .search import SearchResult, search_result
+
+
+class CitationOut(BaseModel):
+    """A verbatim quote; the cleaned document's text between ``start`` and ``end`` equals ``quote``."""
+
+    id: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    districts: list[str]
+    section: str
+    quote: str
+    start: int
+    end: int
+    page: int | None
+
+
+class DistrictOut(BaseModel):
+    """One line of a list answer."""
+
+    name: str
+    citations: list[int]
+    involvement: str = Field(description="har, kommer att, planerar or nämner")
+
+
+class AskRequest(BaseModel):
+    """A question, optionally limited to one district."""
+
+    question: str = Field(min_length=1, max_length=2000)
+    district: str | None = Field(None, max_length=100)
+
+
+class AskQuery(AskRequest):
+    """A question with the filters the web page offers besides the district."""
+
+    doc: str | None = Field(None, max_length=200, description="Answer only from this document id.")
+    year: int | None = Field(None, ge=1000, le=9999, description="Answer only from documents covering this year.")
+
+
+class AskResponse(BaseModel):
+    """An answer whose every claim cites a passage; ``supported`` is false when it abstains."""
+
+    question: str
+    answer: str
+    supported: bool
+    citations: list[CitationOut]
+    districts: list[DistrictOut]
+    related: list[SearchResult] = Field(default_factory=list, description="Nearest passages when abstaining.")
+    generator: str = "extractive"
+    notes: list[str] = Field(default_factory=list)
+
+
+def ask_response(answer: Answer) -> AskResponse:
+    """The JSON form of an answer."""
+    return from_attributes(AskResponse, answer, answer=answer.text, related=[search_result(p) for p in answer.related])
