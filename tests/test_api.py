@@ -51,6 +51,11 @@ def test_health_reports_the_loaded_index(client, engine):
     assert body["build"] == engine.index.manifest.build_id
 
 
+def test_the_app_wires_its_parts_without_dependency_overrides(engine):
+    # With any override set, FastAPI analyses every route's dependencies again on every request.
+    assert create_app(engine=engine).dependency_overrides == {}
+
+
 def test_documents_are_the_corpus_files(client):
     documents = client.get("/api/documents").json()
     assert sorted(d["doc_id"] for d in documents) == sorted(p.stem for p in CORPUS.glob("*.txt"))

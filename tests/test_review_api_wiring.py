@@ -137,14 +137,6 @@ def test_the_store_is_opened_in_the_lifespan_and_closed_after_it(engine, databas
     assert app.state.review_store is None
 
 
-def test_a_dependency_override_of_the_settings_also_names_the_database(engine, database):
-    app = create_app(engine=engine)
-    app.dependency_overrides[get_review_settings] = lambda: ReviewSettings(db_url=database, reviewer_keys=KEYS)
-    with TestClient(app) as client:
-        assert client.get("/api/reviews/summary").status_code == 200
-    assert Path(database.removeprefix("sqlite:///")).is_file()
-
-
 def test_an_unusable_database_costs_only_the_review_routes(engine, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")

@@ -27,9 +27,9 @@ from indexer.settings import Settings
 from service.reviews.checks import ANSWER_SETTINGS, answer_settings_hash
 from service.reviews.migrations import VERSION_TABLE, current_revision
 from service.reviews.models import Base
-from service.reviews.routes import REVIEWS_OFF, get_review_engine, get_review_store, reviewer_for_key, router
+from service.reviews.routes import REVIEWS_OFF, reviewer_for_key, router
 from service.reviews.schemas import ReviewFilter, ReviewIn
-from service.reviews.store import IndexStamp, ReviewSettings, ReviewStore, ReviewStoreUnavailable, get_review_settings
+from service.reviews.store import IndexStamp, ReviewSettings, ReviewStore, ReviewStoreUnavailable
 from service.reviews.summary import VerdictRow, cohen_kappa, summarize
 from service.schemas.ask import ask_response
 
@@ -381,9 +381,9 @@ def make_app(store: ReviewStore, engine, keys: dict[str, str]) -> FastAPI:
     """A minimal app serving the review router over ``store`` and ``engine``."""
     app = FastAPI()
     app.include_router(router)
-    app.dependency_overrides[get_review_store] = lambda: store
-    app.dependency_overrides[get_review_engine] = lambda: engine
-    app.dependency_overrides[get_review_settings] = lambda: ReviewSettings(reviewer_keys=keys)
+    app.state.review_store = store
+    app.state.review_engine = lambda: engine
+    app.state.review_settings = ReviewSettings(reviewer_keys=keys)
     return app
 
 

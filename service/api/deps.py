@@ -21,12 +21,17 @@ async def get_state(request: Request) -> ServiceState:
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-async def get_engine(state: StateDep) -> Engine:
-    """The loaded engine; 503 with the reason when the index could not be loaded."""
+def served_engine(state: ServiceState) -> Engine:
+    """The engine ``state`` serves; 503 with the reason when the index could not be loaded."""
     engine = state.current()
     if engine is None:
         raise HTTPException(status_code=503, detail=state.error or "Sökindexet är inte laddat.")
     return engine
+
+
+async def get_engine(state: StateDep) -> Engine:
+    """The loaded engine; 503 with the reason when the index could not be loaded."""
+    return served_engine(state)
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

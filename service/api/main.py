@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -28,7 +29,7 @@ from service.reviews.store import (
     get_review_settings,
 )
 
-from .deps import ServiceState, get_engine
+from .deps import ServiceState, served_engine
 from .errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE, install_error_handlers, unavailable_message
 from .middleware import BodyLimit, SecurityHeaders
 from .routes import (
@@ -76,10 +77,8 @@ def _open_review_store(app: FastAPI) -> ReviewStore | None:
     Malformed reviewer keys cost writing only: the database is opened from ``STADSHUS_DB_URL`` alone, and
     ``app.state.review_problem`` says why judgments cannot be stored (as does a database that cannot be opened).
     """
-    # The same provider the review routes use, so that a test's override sets the database and keys alike.
-    provider = app.dependency_overrides.get(get_review_settings, get_review_settings)
     try:
-        url = provider().db_url
+        url = (app.state.review_settings or get_review_settings()).db_url
     except ReviewSettingsInvalid as exc:
         logger.error("%s; POST /api/reviews answers 503 until it is fixed, reading the reviews still works", exc.operator)
         app.state.review_problem = reviews.KEYS_INVALID
@@ -111,10 +110,9 @@ def create_app(
     app.state.service = ServiceState(settings=settings, engine=engine)
     app.state.review_store = None
     app.state.review_problem = None
-    if review_settings is not None:
-        app.dependency_overrides[get_review_settings] = lambda: review_settings
+    app.state.review_settings = review_settings
     # The review routes check citations against the engine the rest of the API serves (503 without one).
-    app.dependency_overrides[reviews.get_review_engine] = get_engine
+    app.state.review_engine = partial(served_engine, app.state.service)
     install_error_handlers(app)
     app.add_exception_handler(ReviewSettingsInvalid, reviews.settings_invalid)
     # The last added runs first: security headers wrap everything, including the 413 of the body limit.

@@ -3,9 +3,11 @@
 
 Writing needs a reviewer key in ``X-Reviewer-Key``; the key names the reviewer. With no keys
 configured the write endpoint answers 403, with malformed ones 503 (``settings_invalid``, which the app
-registers as the handler of ``ReviewSettingsInvalid``). The app provides the store and the loaded engine, either
-as ``app.state.review_store`` and ``app.state.engine`` or by overriding ``get_review_store`` and
-``get_review_engine``.
+registers as the handler of ``ReviewSettingsInvalid``). The app provides, on ``app.state``, the store
+(``review_store``), a callable giving the engine it serves or raising the HTTP error that says why there is
+none (``review_engine``) and, optionally, the review
+settings (``review_settings``; else the environment's). State rather than dependency overrides: with any
+override set, FastAPI analyses every dependency of every route again on each request.
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ def get_review_store(request: Request) -> ReviewStore:
 
 
 def get_review_engine(request: Request) -> Engine:
-    """The app's loaded engine (``app.state.engine``): its index checks citations and stamps judgments."""
-    engine = getattr(request.app.state, "engine", None)
+    """The engine the app serves (``app.state.review_engine()``): its index checks citations and stamps judgments."""
+    provider = getattr(request.app.state, "review_engine", None)
+    engine = provider() if provider is not None else None
     if engine is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Indexet är inte laddat.")
     return engine
@@ -63,12 +66,17 @@ def reviewer_for_key(keys: dict[str, str], given: str) -> str | None:
     return found
 
 
+def current_review_settings(request: Request) -> ReviewSettings:
+    """The app's review settings (``app.state.review_settings``), or the environment's."""
+    return getattr(request.app.state, "review_settings", None) or get_review_settings()
+
+
 def require_reviewer(
-    settings: Annotated[ReviewSettings, Depends(get_review_settings)],
+    settings: Annotated[ReviewSettings, Depends(current_review_settings)],
     key: Annotated[str | None, Header(alias="X-Reviewer-Key")] = None,
 ) -> str:
     """The reviewer named by the request's key; 403 when reviewing is off, 401 without a valid key
-    (malformed keys raise ``ReviewSettingsInvalid`` from ``get_review_settings``).
+    (malformed keys raise ``ReviewSettingsInvalid`` from ``current_review_settings``).
 
     A dependency, so that it runs before the body is read: a request without a valid key is
     refused whatever it carries.
