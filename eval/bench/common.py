@@ -26,9 +26,9 @@ CORPUS_DIR = ROOT / "corpus"
 GAZETTEER = CORPUS_DIR / "districts.yaml"
 GOLD_FILE = ROOT / "eval" / "gold" / "questions.jsonl"
 STADSHUS = ROOT / ".venv" / "bin" / "stadshus"
-PROVISIONAL = (
-    "Provisional: measured on a 2-core machine shared with other engineers' test runs; "
-    "see load_average for the contention at the time."
+CONDITIONS = (
+    "Measured on a 2-core machine; load_average_before/after say how busy it was (other processes inflate "
+    "latencies, tails most)."
 )
 
 
@@ -138,7 +138,7 @@ def write_result(name: str, payload: dict, started_load: list[float]) -> Path:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "load_average_before": started_load,
         "load_average_after": load_average(),
-        "note": PROVISIONAL,
+        "note": CONDITIONS,
         **payload,
     }
     path = RESULTS_DIR / f"{name}.json"
@@ -182,8 +182,8 @@ def free_port() -> int:
 
 
 def server_environment(index_dir: Path, threads: int | None = None) -> dict[str, str]:
-    """The environment a served Stadshus needs to find the benchmark index; ``threads`` caps the OpenMP
-    threads of each worker (the embedder's and FAISS's), unset leaves one per core."""
+    """The environment a served Stadshus needs to find the benchmark index; ``threads`` is the OpenMP
+    threads a request's embedding may use (STADSHUS_SERVE_THREADS), unset leaves the setting's default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STADSHUS_") and k != "OMP_NUM_THREADS"}
     env.update(
         STADSHUS_INDEX_DIR=str(index_dir),
@@ -191,14 +191,11 @@ def server_environment(index_dir: Path, threads: int | None = None) -> dict[str,
         STADSHUS_GAZETTEER=str(GAZETTEER),
         HF_HUB_OFFLINE="1",
     )
+    # The review store the server opens at start-up: the benchmark's own, never the repo's data/.
+    env["STADSHUS_DB_URL"] = f"sqlite:///{CACHE_DIR / 'reviews.db'}"
     if threads is not None:
-        env["OMP_NUM_THREADS"] = str(threads)
+        env["STADSHUS_SERVE_THREADS"] = str(threads)
     return env
-
-
-def api_available() -> bool:
-    """Whether the HTTP API exists yet (it is written beside these benchmarks)."""
-    return (ROOT / "service" / "api" / "main.py").is_file()
 
 
 @dataclass
@@ -217,8 +214,6 @@ class Server:
 @contextmanager
 def serve(index_dir: Path, workers: int = 1, threads: int | None = None, timeout: float = 180.0) -> Iterator[Server]:
     """Start ``stadshus serve`` on a free port, wait for /healthz, and stop it on exit."""
-    if not api_available():
-        raise BenchError("service/api/main.py does not exist yet: the HTTP benchmarks need the API")
     if not STADSHUS.is_file():
         raise BenchError(f"{STADSHUS.relative_to(ROOT)} is missing: run `make install` first")
     port = free_port()

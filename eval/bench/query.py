@@ -1,9 +1,11 @@
 """Query latency: the bare query embedding, search and ask in process (with a profile), and over HTTP.
 
-    python -m eval.bench.query [--wait-for-api SECONDS]
+    python -m eval.bench.query
 
 Cold means the first time a question is asked since the query-embedding cache was emptied (or the server
-started); warm means asking it again, when its embedding comes from the cache.
+started); warm means asking it again, when its embedding comes from the cache. The ratio compares each
+median with the bare query embedding in its own process with the server's thread count
+(STADSHUS_SERVE_THREADS, one by default): the issue's "search latency / bare embedding time".
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from .common import (
     ROOT,
     BenchError,
     Stats,
-    api_available,
     bench_settings,
     ensure_index,
     gold_questions,
@@ -144,7 +145,7 @@ def embed_threads() -> dict:
 
     return {
         f"omp_threads_{threads}": run_child("eval.bench.query", "--child-embed", env={"OMP_NUM_THREADS": str(threads)})
-        for threads in (1, os.cpu_count() or 1)
+        for threads in sorted({1, os.cpu_count() or 1})
     }
 
 
@@ -178,24 +179,22 @@ def over_http(index_dir: Path, questions: list[str]) -> dict:
     return {"latency": results, "errors": errors, "startup_seconds": startup}
 
 
-def run(wait_for_api: float = 0.0) -> dict:
+def run() -> dict:
     """Measure, print the tables, write ``results/query.json``."""
+    from indexer.settings import Settings
+
     started_load = load_average()
     index_dir = ensure_index()
     questions = gold_questions()
     print(f"{len(questions)} distinct gold questions, index {index_dir.relative_to(ROOT)}", flush=True)
     local = in_process(index_dir, questions)
     threads = embed_threads()
-    deadline = time.monotonic() + wait_for_api
-    while not api_available() and time.monotonic() < deadline:
-        time.sleep(10)
-    if api_available():
-        local["latency"]["asgi_search_warm"] = through_asgi(index_dir, questions)["search_warm"]
-        http = over_http(index_dir, questions)
-    else:
-        http = {"skipped": "service/api/main.py does not exist yet"}
-    embed = local["latency"]["embed_query"]["median_ms"]
-    rows = [["bare embed_query", *_cells(local["latency"]["embed_query"]), 1.0]]
+    local["latency"]["asgi_search_warm"] = through_asgi(index_dir, questions)["search_warm"]
+    http = over_http(index_dir, questions)
+    serve_threads = Settings().serve_threads
+    reference = threads.get(f"omp_threads_{serve_threads}") or local["latency"]["embed_query"]
+    embed = reference["median_ms"]
+    rows = [["bare embed_query (this process, all threads)", *_cells(local["latency"]["embed_query"]), round(local["latency"]["embed_query"]["median_ms"] / embed, 2)]]
     for key, stats in threads.items():
         rows.append([f"bare embed_query, {key.replace('_', ' ')} (own process)", *_cells(stats), round(stats["median_ms"] / embed, 2)])
     for key, stats in local["latency"].items():
@@ -209,8 +208,6 @@ def run(wait_for_api: float = 0.0) -> dict:
         ["what", "median", "p95", "p99", "ratio"],
         rows,
     )
-    if "skipped" in http:
-        print(f"\nHTTP: skipped ({http['skipped']})")
     for name, profile in local["profiles"].items():
         print_table(
             f"Profile of in-process {name.replace('_', ' ')} (top {PROFILE_ROWS} by own time, ms per query)",
@@ -222,7 +219,11 @@ def run(wait_for_api: float = 0.0) -> dict:
         "index": str(index_dir.relative_to(ROOT)),
         "in_process": local,
         "embed_threads": threads,
+        "serve_threads": serve_threads,
         "http": http,
+        "ratios_to_bare_embedding": {
+            key: round(stats["median_ms"] / embed, 3) for key, stats in http["latency"].items() if isinstance(stats, dict)
+        },
     }
     write_result("query", payload, started_load)
     return payload
@@ -235,14 +236,13 @@ def _cells(stats: dict) -> list[float]:
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--wait-for-api", type=float, default=0.0, help="Seconds to wait for service/api/main.py to appear.")
     parser.add_argument("--child-embed", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child_embed:
         print(json.dumps(embed_child()))
         return
     try:
-        run(arguments.wait_for_api)
+        run()
     except BenchError as exc:
         raise SystemExit(f"query benchmark failed: {exc}") from None
 

