@@ -11,7 +11,7 @@ from indexer.storage import StoredIndex
 from indexer.types import Answer, Citation
 from service.answer import Answerer
 
-from .gold import QUESTION_TYPES, Question
+from .gold import QUESTION_TYPES, Evidence, Question
 from .metrics import Counts, Retrieved, abstention_counts, citation_supported, contains_facts, percentile, set_counts
 
 
@@ -97,7 +97,7 @@ class AnswerResult(BaseModel):
 
 def judge(question: Question, answer: Answer, index: StoredIndex, latency_ms: float) -> AnswerRecord:
     """Judge one answer against the gold question."""
-    correct = sum(1 for citation in answer.citations if _citation_correct(citation, question, index))
+    correct = sum(1 for citation in answer.citations if citation_supports(citation, question.evidence, index))
     stated = " ".join([answer.text, *(c.quote for c in answer.citations)])
     return AnswerRecord(
         id=question.id,
@@ -115,7 +115,9 @@ def judge(question: Question, answer: Answer, index: StoredIndex, latency_ms: fl
     )
 
 
-def _citation_correct(citation: Citation, question: Question, index: StoredIndex) -> bool:
+def citation_supports(citation: Citation, evidence: Sequence[Evidence], index: StoredIndex) -> bool:
+    """Whether ``citation`` lies in a passage relevant to one of the ``evidence`` items
+    (:func:`eval.metrics.citation_supported` on the chunk it cites, with that chunk's near-duplicates)."""
     position = index.chunk_position(citation.chunk_id)
     if position is None or citation.doc_id not in index.documents:
         return False
@@ -124,7 +126,7 @@ def _citation_correct(citation: Citation, question: Question, index: StoredIndex
     also_in = tuple(sorted({index.chunks[d].doc_id for d in index.duplicates.get(position, [])} - {chunk.doc_id}))
     cited = Retrieved(doc_id=chunk.doc_id, text=chunk.text, section=chunk.section, also_in=also_in)
     document = index.documents[citation.doc_id].text
-    return citation_supported(cited, (citation.start, citation.end), document, question.evidence)
+    return citation_supported(cited, (citation.start, citation.end), document, evidence)
 
 
 def answer_scores(records: Sequence[AnswerRecord]) -> AnswerScores:

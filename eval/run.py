@@ -1,5 +1,6 @@
 """Running the evaluation: every system and the answers over one split of the gold questions, the
-issue's targets and the hybrid system's failures; ``main`` is what `stadshus eval` and `python -m eval` call."""
+issue's targets and the hybrid system's failures, and the research questions of the split; ``main`` is
+what `stadshus eval` and `python -m eval` call."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ from indexer.settings import Settings, get_settings
 from indexer.storage import IndexProblem
 from service.answer import Answerer
 from service.engine import Engine, load_engine
-from service.search import Searcher
+from service.search import QueryError, Searcher
 
 from .answers import AnswerResult, evaluate_answers
-from .gold import GoldError, Question, Split, load_questions
-from .retrieval import PassageBrief, SystemResult, evaluate_retrieval
+from .failures import Failure, failures, research_failures
+from .gold import GoldError, Question, ResearchQuestion, Split, load_questions, load_research
+from .research import ResearchResult, evaluate_research
+from .retrieval import SystemResult, evaluate_retrieval
 from .systems import (
     BASELINE,
     CACHE_DIR,
@@ -57,17 +60,6 @@ class Target(BaseModel):
     shortfall: float | None
 
 
-class Failure(BaseModel):
-    """A question the hybrid system got wrong, what it retrieved and what it answered."""
-
-    id: str
-    type: str
-    question: str
-    reasons: list[str]
-    retrieved: list[PassageBrief]
-    answer: str
-
-
 class Header(BaseModel):
     """Where and on what the evaluation ran."""
 
@@ -80,6 +72,7 @@ class Header(BaseModel):
     split: str
     questions: int
     answerable: int
+    research_questions: int
     generator: str
     ablation_indexes: dict[str, str]
 
@@ -92,6 +85,8 @@ class Evaluation(BaseModel):
     answers: AnswerResult
     targets: list[Target]
     failures: list[Failure]
+    research: ResearchResult
+    research_failures: list[Failure]
     not_measured: dict[str, str]
 
     def system(self, name: str) -> SystemResult | None:
@@ -106,8 +101,10 @@ def evaluate(
     system_names: Sequence[str] | None = None,
     cache_dir: Path = CACHE_DIR,
     progress: Progress | None = None,
+    research: Sequence[ResearchQuestion] = (),
 ) -> Evaluation:
-    """Evaluate the named systems (``hybrid`` always) and the hybrid system's extractive answers."""
+    """Evaluate the named systems (``hybrid`` always) and the hybrid system's extractive answers on
+    ``questions``, and the ``research`` questions with the research code."""
     names = resolve_names(system_names)
     # Latency depends on what else the machine runs; the report says how busy it was.
     load = os.getloadavg()[0]
@@ -126,6 +123,9 @@ def evaluate(
     answerer = Answerer(Searcher(served_index(engine), engine.embedder, engine.gazetteer, engine.settings), engine.settings)
     answers = evaluate_answers(answerer, questions)
     hybrid = next(s for s in systems if s.name == "hybrid")
+    if progress and research:
+        progress(f"Ställer {len(research)} forskningsfrågor (översikt, versioner, tid)")
+    research_result = evaluate_research(engine, research)
     manifest = engine.index.manifest
     header = Header(
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -140,6 +140,7 @@ def evaluate(
         split=split.value,
         questions=len(questions),
         answerable=sum(q.answerable for q in questions),
+        research_questions=len(research),
         generator="extractive",
         ablation_indexes=ablation_indexes,
     )
@@ -149,6 +150,8 @@ def evaluate(
         answers=answers,
         targets=targets(hybrid, next((s for s in systems if s.name == BASELINE), None), answers),
         failures=failures(hybrid, answers, questions),
+        research=research_result,
+        research_failures=research_failures(research_result, research),
         not_measured=NOT_MEASURED,
     )
 
@@ -177,45 +180,6 @@ def targets(hybrid: SystemResult, baseline: SystemResult | None, answers: Answer
         )
         for name, threshold, value in measured
     ]
-
-
-def failures(hybrid: SystemResult, answers: AnswerResult, questions: Sequence[Question]) -> list[Failure]:
-    """Every question where evidence is missing from the hybrid top 5, the abstention is wrong, or the
-    district set of a list answer differs from the gold set."""
-    found: list[Failure] = []
-    for question in questions:
-        ranking = hybrid.question(question.id)
-        answer = answers.record(question.id)
-        if ranking is None or answer is None:
-            continue
-        reasons: list[str] = []
-        for item, rank in zip(question.evidence, ranking.ranks):
-            if rank is None or rank > 5:
-                where = f"rank {rank}" if rank else "not in the top 10"
-                reasons.append(f"evidence not in the top 5 ({where}): {item.doc_id}: “{_shorten(item.snippet, 70)}”")
-        if question.answerable and not answer.supported:
-            reasons.append("abstained on an answerable question")
-        if not question.answerable and answer.supported:
-            reasons.append("answered an unanswerable question")
-        if question.type == "list":
-            missing = [d for d in answer.gold_districts if d not in answer.districts]
-            extra = [d for d in answer.districts if d not in answer.gold_districts]
-            if missing or extra:
-                reasons.append(
-                    "wrong districts: missing " + (", ".join(missing) or "none") + "; extra " + (", ".join(extra) or "none")
-                )
-        if reasons:
-            found.append(
-                Failure(
-                    id=question.id,
-                    type=question.type,
-                    question=question.question,
-                    reasons=reasons,
-                    retrieved=ranking.top,
-                    answer=answer.text,
-                )
-            )
-    return found
 
 
 def figures(evaluation: Evaluation) -> dict[str, float | str | None]:
@@ -252,7 +216,7 @@ def main(
     ``systems`` are names or groups (``ours``, ``ablations``, ``langchain``, ``all``; default all).
     ``write_report`` writes ``eval/report.md`` and ``eval/recall_at_k.png``; ``record`` writes
     ``eval/figures.json`` (dev split only). Returns the exit code: 0 when the evaluation ran (whether
-    or not the targets are met), 1 when the index or the gold file cannot be used, 2 for bad arguments.
+    or not the targets are met), 1 when the index or a gold file cannot be used, 2 for bad arguments.
     """
     from . import report
 
@@ -268,8 +232,9 @@ def main(
     progress = _progress
     try:
         questions = load_questions(split)
+        research = load_research(split)
         engine = load_engine(settings or get_settings())
-        evaluation = evaluate(engine, questions, split, systems, cache_dir, progress)
+        evaluation = evaluate(engine, questions, split, systems, cache_dir, progress, research)
         if write_report:
             report.write(evaluation)
             progress(f"Skrev {report.REPORT} och {report.PLOT}")
@@ -277,7 +242,9 @@ def main(
             FIGURES.write_text(json.dumps(figures(evaluation), indent=2, ensure_ascii=False) + "\n", "utf-8")
             progress(f"Skrev {FIGURES}")
     except GoldError as exc:
-        return _fail(f"Guldfrågorna kan inte läsas: {exc}")
+        return _fail(str(exc))
+    except QueryError as exc:
+        return _fail(f"En fråga i guldfrågorna kan inte ställas: {exc}")
     except (IndexProblem, EmbedderError) as exc:
         return _fail(f"{exc} (utvärderingen använder indexet i STADSHUS_INDEX_DIR; bygg det med `stadshus index`)")
     except OSError as exc:
@@ -306,7 +273,3 @@ def _commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
