@@ -15,7 +15,7 @@ from .answers import AnswerScores, CountScores  # noqa: E402
 from .failures import Failure  # noqa: E402
 from .research import AskedScores, ResearchResult  # noqa: E402
 from .retrieval import DEPTH, RetrievalScores, SystemResult  # noqa: E402
-from .run import Evaluation  # noqa: E402
+from .run import Evaluation, ReviewResult  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPORT = HERE / "report.md"
@@ -31,9 +31,11 @@ def write(evaluation: Evaluation, report: Path = REPORT, plot: Path = PLOT) -> N
 
 
 def summary(evaluation: Evaluation) -> str:
-    """The header, the targets, the retrieval table, the answer scores and the research scores: what
-    the terminal shows."""
+    """The header, the targets, the retrieval table, the answer scores, the research scores and the
+    review candidates' scores: what the terminal shows."""
     parts = [_header(evaluation), _targets(evaluation), _systems(evaluation), _answers(evaluation.answers.scores), _research(evaluation.research)]
+    if evaluation.reviews is not None:
+        parts += [_reviews_heading(evaluation.reviews), _reviews_retrieval(evaluation.reviews), _answers(evaluation.reviews.answers.scores)]
     return "\n\n".join(parts) + "\n"
 
 
@@ -65,6 +67,20 @@ def render(evaluation: Evaluation, plot_name: str = PLOT.name) -> str:
         f"## Failures on the research questions ({len(evaluation.research_failures)})",
         _failures(evaluation.research_failures),
     ]
+    reviews = evaluation.reviews
+    if reviews is not None:
+        parts += [
+            f"## Review candidates ({reviews.candidates})",
+            _reviews_heading(reviews),
+            "### Retrieval (hybrid)",
+            _reviews_retrieval(reviews),
+            _by_type(reviews.retrieval),
+            "### Answers (extractive)",
+            _answers(reviews.answers.scores),
+            _answers_by_type(reviews.answers.scores),
+            f"### Failures on the review candidates ({len(reviews.failures)})",
+            _failures(reviews.failures, level=4),
+        ]
     return "\n\n".join(parts) + "\n"
 
 
@@ -226,12 +242,24 @@ def _asked(s: AskedScores) -> tuple[str, ...]:
     return tuple(_number(value) for value in (s.answered, s.recall_at_5, s.recall_at_10, s.evidence_cited, s.facts_rate))
 
 
-def _failures(failures: Sequence[Failure]) -> str:
+def _reviews_heading(reviews: ReviewResult) -> str:
+    return (
+        f"{reviews.candidates} candidates ({reviews.answerable} answerable) from `{reviews.path}` "
+        "(`stadshus review export`), scored like the gold questions; they count in no target and no figure above."
+    )
+
+
+def _reviews_retrieval(reviews: ReviewResult) -> str:
+    overall = reviews.retrieval.overall
+    return _table(("system", "answerable", *RETRIEVAL_COLUMNS), [("hybrid", overall.questions, *_retrieval_cells(overall))])
+
+
+def _failures(failures: Sequence[Failure], level: int = 3) -> str:
     if not failures:
         return "None."
     blocks = []
     for failure in failures:
-        lines = [f"### {failure.id} ({failure.type}): {failure.question}", ""]
+        lines = [f"{'#' * level} {failure.id} ({failure.type}): {failure.question}", ""]
         lines += [f"- {reason}" for reason in failure.reasons]
         if failure.retrieved:
             lines.append("- retrieved instead (top 3):")

@@ -1,6 +1,6 @@
 """Running the evaluation: every system and the answers over one split of the gold questions, the
-issue's targets and the hybrid system's failures, and the research questions of the split; ``main`` is
-what `stadshus eval` and `python -m eval` call."""
+issue's targets and the hybrid system's failures; the research questions of the split; and, apart
+from all of these, review candidates. ``main`` is what `stadshus eval` and `python -m eval` call."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from service.search import QueryError, Searcher
 
 from .answers import AnswerResult, evaluate_answers
 from .failures import Failure, failures, research_failures
-from .gold import GoldError, Question, ResearchQuestion, Split, load_questions, load_research
+from .gold import GoldError, Question, ResearchQuestion, ReviewCandidate, Split, load_candidates, load_questions, load_research
 from .research import ResearchResult, evaluate_research
 from .retrieval import SystemResult, evaluate_retrieval
 from .systems import (
@@ -33,6 +33,7 @@ from .systems import (
     NOT_MEASURED,
     Progress,
     REPO,
+    RetrievalSystem,
     SearcherSystem,
     UnknownSystem,
     make_system,
@@ -77,6 +78,18 @@ class Header(BaseModel):
     ablation_indexes: dict[str, str]
 
 
+class ReviewResult(BaseModel):
+    """Review candidates (`stadshus review export`) scored like the gold questions, hybrid retrieval
+    and extractive answers, and kept apart from them: no target and no gold figure counts them."""
+
+    path: str
+    candidates: int
+    answerable: int
+    retrieval: SystemResult
+    answers: AnswerResult
+    failures: list[Failure]
+
+
 class Evaluation(BaseModel):
     """Everything one run measured; ``--json`` prints it and the report is rendered from it."""
 
@@ -87,6 +100,7 @@ class Evaluation(BaseModel):
     failures: list[Failure]
     research: ResearchResult
     research_failures: list[Failure]
+    reviews: ReviewResult | None
     not_measured: dict[str, str]
 
     def system(self, name: str) -> SystemResult | None:
@@ -102,16 +116,19 @@ def evaluate(
     cache_dir: Path = CACHE_DIR,
     progress: Progress | None = None,
     research: Sequence[ResearchQuestion] = (),
+    reviews: tuple[Path, Sequence[ReviewCandidate]] | None = None,
 ) -> Evaluation:
     """Evaluate the named systems (``hybrid`` always) and the hybrid system's extractive answers on
-    ``questions``, and the ``research`` questions with the research code."""
+    ``questions``, the ``research`` questions with the research code, and ``reviews`` (the path of a
+    candidate file and its candidates) apart from both."""
     names = resolve_names(system_names)
     # Latency depends on what else the machine runs; the report says how busy it was.
     load = os.getloadavg()[0]
     systems: list[SystemResult] = []
     ablation_indexes: dict[str, str] = {}
+    made: dict[str, RetrievalSystem] = {}
     for name in names:
-        system = make_system(name, engine, cache_dir, progress)
+        system = made[name] = make_system(name, engine, cache_dir, progress)
         if isinstance(system, SearcherSystem) and system.searcher.index.path != engine.index.path:
             index = system.searcher.index
             ablation_indexes[name] = f"{index.manifest.settings_hash} (cache {index.path.parent.parent.name})"
@@ -126,6 +143,21 @@ def evaluate(
     if progress and research:
         progress(f"Ställer {len(research)} forskningsfrågor (översikt, versioner, tid)")
     research_result = evaluate_research(engine, research)
+    review_result = None
+    if reviews is not None:
+        path, candidates = reviews
+        if progress:
+            progress(f"Söker och besvarar {len(candidates)} granskningskandidater ({path})")
+        review_retrieval = evaluate_retrieval(made["hybrid"], candidates)
+        review_answers = evaluate_answers(answerer, candidates)
+        review_result = ReviewResult(
+            path=str(path),
+            candidates=len(candidates),
+            answerable=sum(c.answerable for c in candidates),
+            retrieval=review_retrieval,
+            answers=review_answers,
+            failures=failures(review_retrieval, review_answers, candidates),
+        )
     manifest = engine.index.manifest
     header = Header(
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -152,6 +184,7 @@ def evaluate(
         failures=failures(hybrid, answers, questions),
         research=research_result,
         research_failures=research_failures(research_result, research),
+        reviews=review_result,
         not_measured=NOT_MEASURED,
     )
 
@@ -208,6 +241,7 @@ def main(
     write_report: bool = True,
     *,
     record: bool = False,
+    reviews: Path | None = None,
     settings: Settings | None = None,
     cache_dir: Path = CACHE_DIR,
 ) -> int:
@@ -215,8 +249,10 @@ def main(
 
     ``systems`` are names or groups (``ours``, ``ablations``, ``langchain``, ``all``; default all).
     ``write_report`` writes ``eval/report.md`` and ``eval/recall_at_k.png``; ``record`` writes
-    ``eval/figures.json`` (dev split only). Returns the exit code: 0 when the evaluation ran (whether
-    or not the targets are met), 1 when the index or a gold file cannot be used, 2 for bad arguments.
+    ``eval/figures.json`` (dev split only). ``reviews`` is a file of review candidates (`stadshus
+    review export`), scored in a section of its own. Returns the exit code: 0 when the evaluation ran
+    (whether or not the targets are met), 1 when the index, a gold file or the review file cannot be
+    used, 2 for bad arguments.
     """
     from . import report
 
@@ -233,8 +269,9 @@ def main(
     try:
         questions = load_questions(split)
         research = load_research(split)
+        candidates = (reviews, load_candidates(reviews)) if reviews is not None else None
         engine = load_engine(settings or get_settings())
-        evaluation = evaluate(engine, questions, split, systems, cache_dir, progress, research)
+        evaluation = evaluate(engine, questions, split, systems, cache_dir, progress, research, candidates)
         if write_report:
             report.write(evaluation)
             progress(f"Skrev {report.REPORT} och {report.PLOT}")
@@ -244,7 +281,7 @@ def main(
     except GoldError as exc:
         return _fail(str(exc))
     except QueryError as exc:
-        return _fail(f"En fråga i guldfrågorna kan inte ställas: {exc}")
+        return _fail(f"En fråga i guldfrågorna eller granskningskandidaterna kan inte ställas: {exc}")
     except (IndexProblem, EmbedderError) as exc:
         return _fail(f"{exc} (utvärderingen använder indexet i STADSHUS_INDEX_DIR; bygg det med `stadshus index`)")
     except OSError as exc:
