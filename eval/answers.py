@@ -98,7 +98,6 @@ class AnswerResult(BaseModel):
 def judge(question: Question, answer: Answer, index: StoredIndex, latency_ms: float) -> AnswerRecord:
     """Judge one answer against the gold question."""
     correct = sum(1 for citation in answer.citations if citation_supports(citation, question.evidence, index))
-    stated = " ".join([answer.text, *(c.quote for c in answer.citations)])
     return AnswerRecord(
         id=question.id,
         type=question.type,
@@ -110,9 +109,16 @@ def judge(question: Question, answer: Answer, index: StoredIndex, latency_ms: fl
         citations_correct=correct,
         districts=[finding.name for finding in answer.districts],
         gold_districts=list(question.districts or ()),
-        states_facts=contains_facts(stated, question.answer_contains) if question.answer_contains else None,
+        states_facts=states_facts(answer, question.answer_contains),
         latency_ms=latency_ms,
     )
+
+
+def states_facts(answer: Answer, facts: Sequence[str]) -> bool | None:
+    """Whether the answer's text and quotes state every key fact; None for a question without key facts."""
+    if not facts:
+        return None
+    return contains_facts(" ".join([answer.text, *(c.quote for c in answer.citations)]), facts)
 
 
 def citation_supports(citation: Citation, evidence: Sequence[Evidence], index: StoredIndex) -> bool:

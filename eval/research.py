@@ -27,11 +27,10 @@ from service.search import Filters, SearchMode, document_years
 from service.timeline import period_start
 from service.versions import WhatsNew, versions, whats_new
 
-from .answers import CountScores, citation_supports
+from .answers import CountScores, citation_supports, states_facts
 from .gold import ResearchQuestion
 from .metrics import (
     Counts,
-    contains_facts,
     first_ranks,
     in_order,
     mean,
@@ -210,7 +209,6 @@ def judge_coverage(question: ResearchQuestion, table: Coverage, index: StoredInd
 def asked(question: ResearchQuestion, answer: Answer, passages: Sequence[Passage], index: StoredIndex) -> Asked:
     """``answer`` and the ``passages`` the search retrieved, judged against the question's evidence."""
     found = [retrieved(p) for p in passages]
-    stated = " ".join([answer.text, *(c.quote for c in answer.citations)])
     return Asked(
         id=question.id,
         type=question.type,
@@ -220,7 +218,7 @@ def asked(question: ResearchQuestion, answer: Answer, passages: Sequence[Passage
         text=answer.text,
         ranks=first_ranks(found, question.evidence),
         cited=[any(citation_supports(c, [item], index) for c in answer.citations) for item in question.evidence],
-        states_facts=contains_facts(stated, question.answer_contains) if question.answer_contains else None,
+        states_facts=states_facts(answer, question.answer_contains),
         top=[PassageBrief.of(p) for p in found[:3]],
     )
 
