@@ -33,9 +33,11 @@ def write(evaluation: Evaluation, report: Path = REPORT, plot: Path = PLOT) -> N
 def summary(evaluation: Evaluation) -> str:
     """The header, the targets, the retrieval table, the answer scores, the research scores and the
     review candidates' scores: what the terminal shows."""
-    parts = [_header(evaluation), _targets(evaluation), _systems(evaluation), _answers(evaluation.answers.scores), _research(evaluation.research)]
-    if evaluation.reviews is not None:
-        parts += [_reviews_heading(evaluation.reviews), _reviews_retrieval(evaluation.reviews), _answers(evaluation.reviews.answers.scores)]
+    parts = [_header(evaluation), _targets(evaluation), _systems(evaluation), _answers(evaluation.answers.scores)]
+    parts.append(_research(evaluation.research))
+    reviews = evaluation.reviews
+    if reviews is not None:
+        parts += [_reviews_heading(reviews), _reviews_retrieval(reviews), _answers(reviews.answers.scores)]
     return "\n\n".join(parts) + "\n"
 
 

@@ -24,7 +24,16 @@ from service.search import QueryError, Searcher
 
 from .answers import AnswerResult, evaluate_answers
 from .failures import Failure, failures, research_failures
-from .gold import GoldError, Question, ResearchQuestion, ReviewCandidate, Split, load_candidates, load_questions, load_research
+from .gold import (
+    GoldError,
+    Question,
+    ResearchQuestion,
+    ReviewCandidate,
+    Split,
+    load_candidates,
+    load_questions,
+    load_research,
+)
 from .research import ResearchResult, evaluate_research
 from .retrieval import SystemResult, evaluate_retrieval
 from .systems import (

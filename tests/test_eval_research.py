@@ -116,7 +116,10 @@ def test_coverage_scores_pool_districts_and_count_quotes():
 
 
 def asked(qid: str, split: str, ranks, cited, supported=True, states_facts=None, kind: str = "version") -> Asked:
-    return Asked(id=qid, type=kind, split=split, question="?", supported=supported, text="svar", ranks=ranks, cited=cited, states_facts=states_facts, top=[])
+    return Asked(
+        id=qid, type=kind, split=split, question="?", supported=supported, text="svar", ranks=ranks, cited=cited,
+        states_facts=states_facts, top=[],
+    )
 
 
 def test_version_and_time_scores():
@@ -159,17 +162,32 @@ def test_research_failures_say_what_went_wrong():
     time_question = research_question("q902", kind="time", year_from=2017, year_to=2017, evidence=(item,))
     fine = research_question("q903", evidence=(item,))
     result = research_result(
-        coverage=[CoverageRecord(id="q904", split="dev", question="c", districts=["Bromma"], gold_districts=["Farsta"], gold_cited=[], quotes=2, verbatim=1)],
+        coverage=[
+            CoverageRecord(
+                id="q904", split="dev", question="c", districts=["Bromma"], gold_districts=["Farsta"], gold_cited=[],
+                quotes=2, verbatim=1,
+            )
+        ],
         version=[
             VersionRecord(asked=asked("q901", "dev", [7], [False], states_facts=False), differences=[False]),
             VersionRecord(asked=asked("q903", "dev", [1], [True], states_facts=True), differences=[True]),
         ],
-        time=[TimeRecord(asked=asked("q902", "dev", [2], [True], kind="time"), year_from=2017, year_to=2017, outside=[NORRMALM], ordered=False)],
+        time=[
+            TimeRecord(
+                asked=asked("q902", "dev", [2], [True], kind="time"), year_from=2017, year_to=2017, outside=[NORRMALM],
+                ordered=False,
+            )
+        ],
     )
-    coverage_question = research_question("q904", kind="coverage", districts=("Farsta",), evidence=(Evidence(doc_id=SOCIAL, snippet="s"),))
+    coverage_question = research_question(
+        "q904", kind="coverage", districts=("Farsta",), evidence=(Evidence(doc_id=SOCIAL, snippet="s"),)
+    )
     found = {f.id: f.reasons for f in research_failures(result, [version_question, time_question, fine, coverage_question])}
     assert set(found) == {"q901", "q902", "q904"}
-    assert found["q904"] == ["wrong districts: missing Farsta; extra Bromma", "1 of 2 quotes differ from the document text at their offsets"]
+    assert found["q904"] == [
+        "wrong districts: missing Farsta; extra Bromma",
+        "1 of 2 quotes differ from the document text at their offsets",
+    ]
     assert any("rank 7" in reason for reason in found["q901"])
     assert "no citation holds any of the evidence" in found["q901"]
     assert "the answer does not state every key fact" in found["q901"]
@@ -283,12 +301,17 @@ def test_outside_years_and_time_order_of_citations(engine):
     later = citation(engine, 2, T2, "Projektet Järvavärdar har pausats")
     norrmalm = citation(engine, 3, NORRMALM, "Odenplan är tillsammans med Observatorielunden")
     answer = Answer(question=question.question, text="…", supported=True, citations=(earlier, norrmalm))
-    assert outside_years(question, answer, [passage_of(engine, SOCIAL), passage_of(engine, T1)], engine.index) == [NORRMALM, T1]
-    assert time_ordered(question, Answer(question="?", text="…", supported=True, citations=(earlier, later)), engine.index) is True
-    assert time_ordered(question, Answer(question="?", text="…", supported=True, citations=(later, earlier)), engine.index) is False
-    assert time_ordered(question, Answer(question="?", text="…", supported=True, citations=(later,)), engine.index) is None
+    passages = [passage_of(engine, SOCIAL), passage_of(engine, T1)]
+    assert outside_years(question, answer, passages, engine.index) == [NORRMALM, T1]
+
+    def citing(*citations: Citation) -> Answer:
+        return Answer(question="?", text="…", supported=True, citations=citations)
+
+    assert time_ordered(question, citing(earlier, later), engine.index) is True
+    assert time_ordered(question, citing(later, earlier), engine.index) is False
+    assert time_ordered(question, citing(later), engine.index) is None
     other = research_question(kind="time", year_from=2017, year_to=2017, question="Vad gjordes 2017?")
-    assert time_ordered(other, Answer(question="?", text="…", supported=True, citations=(later, earlier)), engine.index) is None
+    assert time_ordered(other, citing(later, earlier), engine.index) is None
 
 
 # Every research question on the session engine
