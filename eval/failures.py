@@ -58,9 +58,9 @@ def failures(hybrid: SystemResult, answers: AnswerResult, questions: Sequence[Qu
 
 def research_failures(result: ResearchResult, questions: Sequence[Question]) -> list[Failure]:
     """Every research question whose coverage rows differ from the gold districts or quote other text
-    than their offsets hold; whose evidence is missing from the top 5 or from every citation; that was
-    not answered or misses a key fact; whose evidence the version comparison does not list; that used a
-    passage outside its years; or whose development answer is not in time order."""
+    than their offsets hold; with evidence that is neither in the top 5 nor cited, or no evidence cited
+    at all; that was not answered or misses a key fact; whose evidence the version comparison does not
+    list; that used a passage outside its years; or whose development answer is not in time order."""
     evidence = {q.id: q.evidence for q in questions}
     found = [_coverage_failure(record) for record in result.coverage]
     for record in result.version:
@@ -93,7 +93,11 @@ def _coverage_failure(record: CoverageRecord) -> Failure | None:
 
 
 def _asked_reasons(asked: Asked, evidence: Sequence[Evidence]) -> list[str]:
-    reasons = _not_retrieved(evidence, asked.ranks)
+    # A research answer may come from elsewhere than the search (a comparison of versions): evidence
+    # missing from the top 5 is a failure only when the answer does not cite it either.
+    uncited = [item for item, cited in zip(evidence, asked.cited) if not cited]
+    ranks = [rank for rank, cited in zip(asked.ranks, asked.cited) if not cited]
+    reasons = [f"{reason}, and no citation holds it" for reason in _not_retrieved(uncited, ranks)]
     if not asked.supported:
         reasons.append("abstained")
     elif not any(asked.cited):

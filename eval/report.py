@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 REPORT = HERE / "report.md"
 PLOT = HERE / "recall_at_k.png"
 RETRIEVAL_COLUMNS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
+ANSWER_CHARS = 600  # of an answer in a failure list
 
 
 def write(evaluation: Evaluation, report: Path = REPORT, plot: Path = PLOT) -> None:
@@ -60,14 +61,14 @@ def render(evaluation: Evaluation, plot_name: str = PLOT.name) -> str:
             parts += [f"## Retrieval per question type: {name}", _by_type(system)]
     answers = evaluation.answers.scores
     parts += ["## Answers (hybrid retrieval, extractive answers)", _answers(answers), _answers_by_type(answers)]
-    parts += [f"## Failures of the hybrid system ({len(evaluation.failures)})", _failures(evaluation.failures)]
+    parts += [f"## Failures of the hybrid system ({len(evaluation.failures)})", failure_list(evaluation.failures)]
     parts += [
         f"## Research questions ({evaluation.header.split} split)",
         "Questions of [`gold/research.jsonl`](gold/research.jsonl), each asked of the research code "
         "(coverage table, version comparison, year filters); not counted in the figures above.",
         _research(evaluation.research),
         f"## Failures on the research questions ({len(evaluation.research_failures)})",
-        _failures(evaluation.research_failures),
+        failure_list(evaluation.research_failures),
     ]
     reviews = evaluation.reviews
     if reviews is not None:
@@ -81,7 +82,7 @@ def render(evaluation: Evaluation, plot_name: str = PLOT.name) -> str:
             _answers(reviews.answers.scores),
             _answers_by_type(reviews.answers.scores),
             f"### Failures on the review candidates ({len(reviews.failures)})",
-            _failures(reviews.failures, level=4),
+            failure_list(reviews.failures, level=4),
         ]
     return "\n\n".join(parts) + "\n"
 
@@ -256,7 +257,9 @@ def _reviews_retrieval(reviews: ReviewResult) -> str:
     return _table(("system", "answerable", *RETRIEVAL_COLUMNS), [("hybrid", overall.questions, *_retrieval_cells(overall))])
 
 
-def _failures(failures: Sequence[Failure], level: int = 3) -> str:
+def failure_list(failures: Sequence[Failure], level: int = 3) -> str:
+    """A failure list in Markdown: one heading (at ``level``) per question, its reasons, what was
+    retrieved and the answer (cut at ``ANSWER_CHARS``)."""
     if not failures:
         return "None."
     blocks = []
@@ -268,7 +271,9 @@ def _failures(failures: Sequence[Failure], level: int = 3) -> str:
         for rank, passage in enumerate(failure.retrieved, start=1):
             also = f" (also in {', '.join(passage.also_in)})" if passage.also_in else ""
             lines.append(f"  {rank}. `{passage.doc_id}`{also}, {_section(passage.section)}: “{passage.text}”")
-        lines.append(f"- answer: {' '.join(failure.answer.split())}")
+        answer = " ".join(failure.answer.split())
+        # A comparison of report versions quotes every new sentence; the start says what it is.
+        lines.append(f"- answer: {answer if len(answer) <= ANSWER_CHARS else answer[: ANSWER_CHARS - 1] + '…'}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 

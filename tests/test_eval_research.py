@@ -12,10 +12,10 @@ import pytest
 from pydantic import ValidationError
 
 from eval.answers import CountScores
-from eval.failures import research_failures
+from eval.failures import Failure, research_failures
 from eval.gold import RESEARCH_FILE, Evidence, GoldError, ResearchQuestion, Split, load_research
 from eval.metrics import Counts, in_order, snippet_overlaps, years_overlap
-from eval.report import render
+from eval.report import ANSWER_CHARS, failure_list, render
 from eval.research import (
     Asked,
     CoverageRecord,
@@ -170,7 +170,8 @@ def test_research_failures_say_what_went_wrong():
         ],
         version=[
             VersionRecord(asked=asked("q901", "dev", [7], [False], states_facts=False), differences=[False]),
-            VersionRecord(asked=asked("q903", "dev", [1], [True], states_facts=True), differences=[True]),
+            # Not in the top 10, but cited (a comparison of versions answers without the search): no failure.
+            VersionRecord(asked=asked("q903", "dev", [None], [True], states_facts=True), differences=[True]),
         ],
         time=[
             TimeRecord(
@@ -188,11 +189,17 @@ def test_research_failures_say_what_went_wrong():
         "wrong districts: missing Farsta; extra Bromma",
         "1 of 2 quotes differ from the document text at their offsets",
     ]
-    assert any("rank 7" in reason for reason in found["q901"])
+    assert any("rank 7" in reason and reason.endswith("and no citation holds it") for reason in found["q901"])
     assert "no citation holds any of the evidence" in found["q901"]
     assert "the answer does not state every key fact" in found["q901"]
     assert any(reason.startswith("not among the differences") for reason in found["q901"])
     assert found["q902"] == [f"used documents outside 2017–2017: {NORRMALM}", "the citations are not in time order"]
+
+
+def test_a_long_answer_is_cut_in_the_failure_list():
+    failure = Failure(id="q901", type="version", question="?", reasons=["r"], retrieved=[], answer="ord\n" * 400)
+    line = next(line for line in failure_list([failure]).splitlines() if line.startswith("- answer: "))
+    assert len(line) == len("- answer: ") + ANSWER_CHARS and line.endswith("…") and "\n" not in line
 
 
 # The schema and its validation
