@@ -19,10 +19,9 @@ from pydantic import BaseModel
 
 from indexer.storage import StoredIndex
 from indexer.types import Answer, Passage
-from service.api.routes.ask import answer_question
+from service.api.routes.ask import AskQuery, answer_question
 from service.coverage import EVIDENCE, Coverage, coverage
 from service.engine import Engine
-from service.schemas import AskQuery
 from service.search import Filters, SearchMode, document_years
 from service.timeline import period_start
 from service.versions import WhatsNew, versions, whats_new
