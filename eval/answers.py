@@ -11,7 +11,7 @@ from indexer.storage import StoredIndex
 from indexer.types import Answer, Citation
 from service.answer import Answerer
 
-from .gold import QUESTION_TYPES, Question
+from .gold import QUESTION_TYPES, Evidence, Question
 from .metrics import Counts, Retrieved, abstention_counts, citation_supported, contains_facts, percentile, set_counts
 
 
@@ -97,8 +97,7 @@ class AnswerResult(BaseModel):
 
 def judge(question: Question, answer: Answer, index: StoredIndex, latency_ms: float) -> AnswerRecord:
     """Judge one answer against the gold question."""
-    correct = sum(1 for citation in answer.citations if _citation_correct(citation, question, index))
-    stated = " ".join([answer.text, *(c.quote for c in answer.citations)])
+    correct = sum(1 for citation in answer.citations if citation_supports(citation, question.evidence, index))
     return AnswerRecord(
         id=question.id,
         type=question.type,
@@ -110,12 +109,21 @@ def judge(question: Question, answer: Answer, index: StoredIndex, latency_ms: fl
         citations_correct=correct,
         districts=[finding.name for finding in answer.districts],
         gold_districts=list(question.districts or ()),
-        states_facts=contains_facts(stated, question.answer_contains) if question.answer_contains else None,
+        states_facts=states_facts(answer, question.answer_contains),
         latency_ms=latency_ms,
     )
 
 
-def _citation_correct(citation: Citation, question: Question, index: StoredIndex) -> bool:
+def states_facts(answer: Answer, facts: Sequence[str]) -> bool | None:
+    """Whether the answer's text and quotes state every key fact; None for a question without key facts."""
+    if not facts:
+        return None
+    return contains_facts(" ".join([answer.text, *(c.quote for c in answer.citations)]), facts)
+
+
+def citation_supports(citation: Citation, evidence: Sequence[Evidence], index: StoredIndex) -> bool:
+    """Whether ``citation`` lies in a passage relevant to one of the ``evidence`` items
+    (:func:`eval.metrics.citation_supported` on the chunk it cites, with that chunk's near-duplicates)."""
     position = index.chunk_position(citation.chunk_id)
     if position is None or citation.doc_id not in index.documents:
         return False
@@ -124,7 +132,7 @@ def _citation_correct(citation: Citation, question: Question, index: StoredIndex
     also_in = tuple(sorted({index.chunks[d].doc_id for d in index.duplicates.get(position, [])} - {chunk.doc_id}))
     cited = Retrieved(doc_id=chunk.doc_id, text=chunk.text, section=chunk.section, also_in=also_in)
     document = index.documents[citation.doc_id].text
-    return citation_supported(cited, (citation.start, citation.end), document, question.evidence)
+    return citation_supported(cited, (citation.start, citation.end), document, evidence)
 
 
 def answer_scores(records: Sequence[AnswerRecord]) -> AnswerScores:

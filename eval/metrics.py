@@ -159,15 +159,36 @@ def citation_supported(
     or when the quote overlaps a place where a snippet of the same document occurs (a snippet that
     straddles two chunks lies whole in neither).
     """
-    start, end = quote_span
     for item in evidence:
         if is_relevant(cited, item):
             return True
-        if item.doc_id == cited.doc_id and any(
-            start < span_end and span_start < end for span_start, span_end in snippet_spans(document_text, item.snippet)
-        ):
+        if item.doc_id == cited.doc_id and snippet_overlaps(document_text, item.snippet, [quote_span]):
             return True
     return False
+
+
+def snippet_overlaps(text: str, snippet: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether some occurrence of ``snippet`` in ``text`` (after normalising) overlaps one of ``spans``."""
+    return any(
+        start < snippet_end and snippet_start < end
+        for snippet_start, snippet_end in snippet_spans(text, snippet)
+        for start, end in spans
+    )
+
+
+def years_overlap(years: tuple[int, int] | None, year_from: int | None, year_to: int | None) -> bool:
+    """Whether a document covering ``years`` (first, last) may answer a question limited to
+    ``year_from``..``year_to``: the two ranges share a year. An undated document only passes no limit."""
+    if year_from is None and year_to is None:
+        return True
+    if years is None:
+        return False
+    return (year_to is None or years[0] <= year_to) and (year_from is None or years[1] >= year_from)
+
+
+def in_order(keys: Sequence[tuple[int, ...]]) -> bool:
+    """Whether ``keys`` never go back (each at least the one before it)."""
+    return all(a <= b for a, b in zip(keys, keys[1:]))
 
 
 def set_counts(predicted: Sequence[str], gold: Sequence[str]) -> Counts:

@@ -11,12 +11,17 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to a file
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen before pyplot is imported
 
-from .retrieval import DEPTH, SystemResult  # noqa: E402
-from .run import Evaluation  # noqa: E402
+from .answers import AnswerScores, CountScores  # noqa: E402
+from .failures import Failure  # noqa: E402
+from .research import AskedScores, ResearchResult  # noqa: E402
+from .retrieval import DEPTH, RetrievalScores, SystemResult  # noqa: E402
+from .run import Evaluation, ReviewResult  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPORT = HERE / "report.md"
 PLOT = HERE / "recall_at_k.png"
+RETRIEVAL_COLUMNS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
+ANSWER_CHARS = 600  # of an answer in a failure list
 
 
 def write(evaluation: Evaluation, report: Path = REPORT, plot: Path = PLOT) -> None:
@@ -27,8 +32,14 @@ def write(evaluation: Evaluation, report: Path = REPORT, plot: Path = PLOT) -> N
 
 
 def summary(evaluation: Evaluation) -> str:
-    """The header, the targets, the retrieval table and the answer scores: what the terminal shows."""
-    return "\n\n".join([_header(evaluation), _targets(evaluation), _systems(evaluation), _answers(evaluation)]) + "\n"
+    """The header, the targets, the retrieval table, the answer scores, the research scores and the
+    review candidates' scores: what the terminal shows."""
+    parts = [_header(evaluation), _targets(evaluation), _systems(evaluation), _answers(evaluation.answers.scores)]
+    parts.append(_research(evaluation.research))
+    reviews = evaluation.reviews
+    if reviews is not None:
+        parts += [_reviews_heading(reviews), _reviews_retrieval(reviews), _answers(reviews.answers.scores)]
+    return "\n\n".join(parts) + "\n"
 
 
 def render(evaluation: Evaluation, plot_name: str = PLOT.name) -> str:
@@ -48,8 +59,31 @@ def render(evaluation: Evaluation, plot_name: str = PLOT.name) -> str:
         system = evaluation.system(name)
         if system is not None:
             parts += [f"## Retrieval per question type: {name}", _by_type(system)]
-    parts += ["## Answers (hybrid retrieval, extractive answers)", _answers(evaluation), _answers_by_type(evaluation)]
-    parts += [f"## Failures of the hybrid system ({len(evaluation.failures)})", _failures(evaluation)]
+    answers = evaluation.answers.scores
+    parts += ["## Answers (hybrid retrieval, extractive answers)", _answers(answers), _answers_by_type(answers)]
+    parts += [f"## Failures of the hybrid system ({len(evaluation.failures)})", failure_list(evaluation.failures)]
+    parts += [
+        f"## Research questions ({evaluation.header.split} split)",
+        "Questions of [`gold/research.jsonl`](gold/research.jsonl), each asked of the research code "
+        "(coverage table, version comparison, year filters); not counted in the figures above.",
+        _research(evaluation.research),
+        f"## Failures on the research questions ({len(evaluation.research_failures)})",
+        failure_list(evaluation.research_failures),
+    ]
+    reviews = evaluation.reviews
+    if reviews is not None:
+        parts += [
+            f"## Review candidates ({reviews.candidates})",
+            _reviews_heading(reviews),
+            "### Retrieval (hybrid)",
+            _reviews_retrieval(reviews),
+            _by_type(reviews.retrieval),
+            "### Answers (extractive)",
+            _answers(reviews.answers.scores),
+            _answers_by_type(reviews.answers.scores),
+            f"### Failures on the review candidates ({len(reviews.failures)})",
+            failure_list(reviews.failures, level=4),
+        ]
     return "\n\n".join(parts) + "\n"
 
 
@@ -92,6 +126,7 @@ def _header(evaluation: Evaluation) -> str:
         ("Embedder", header.embedder),
         ("Index settings hash", f"{header.settings_hash} (build {header.build_id})"),
         ("Split", f"{header.split}: {header.questions} questions, {header.answerable} answerable"),
+        ("Research questions", f"{header.split}: {header.research_questions}"),
         ("Answers", header.generator),
     ]
     rows += [(f"Ablation index {name}", value) for name, value in header.ablation_indexes.items()]
@@ -131,48 +166,114 @@ def _systems(evaluation: Evaluation) -> str:
 
 
 def _by_type(system: SystemResult) -> str:
-    rows = [
-        (kind, s.questions, _number(s.recall_at(1)), _number(s.recall_at(5)), _number(s.recall_at(10)), _number(s.mrr), _number(s.ndcg))
-        for kind, s in system.by_type.items()
-    ]
-    return _table(("type", "questions", "R@1", "R@5", "R@10", "MRR@10", "nDCG@10"), rows)
+    rows = [(kind, s.questions, *_retrieval_cells(s)) for kind, s in system.by_type.items()]
+    return _table(("type", "questions", *RETRIEVAL_COLUMNS), rows)
 
 
-def _answers(evaluation: Evaluation) -> str:
-    s = evaluation.answers.scores
-    d, a = s.districts, s.abstention
+def _retrieval_cells(s: RetrievalScores) -> tuple[str, ...]:
+    return tuple(_number(value) for value in (s.recall_at(1), s.recall_at(5), s.recall_at(10), s.mrr, s.ndcg))
+
+
+def _prf(c: CountScores) -> str:
+    return f"{c.precision:.3f} / {c.recall:.3f} / {c.f1:.3f} (TP {c.tp}, FP {c.fp}, FN {c.fn})"
+
+
+def _answers(s: AnswerScores) -> str:
     correct = round(s.citation_precision * s.citations)
     rows = [
         ("Answer support rate (answerable questions answered)", f"{s.support_rate:.3f} of {s.answerable}"),
         ("Citation precision", f"{s.citation_precision:.3f} ({correct} of {s.citations} citations)"),
-        ("List districts: precision / recall / F1", f"{d.precision:.3f} / {d.recall:.3f} / {d.f1:.3f} (TP {d.tp}, FP {d.fp}, FN {d.fn})"),
-        ("Abstention: precision / recall / F1", f"{a.precision:.3f} / {a.recall:.3f} / {a.f1:.3f} (TP {a.tp}, FP {a.fp}, FN {a.fn})"),
+        ("List districts: precision / recall / F1", _prf(s.districts)),
+        ("Abstention: precision / recall / F1", _prf(s.abstention)),
         ("Key facts stated (answerable questions with key facts)", f"{s.facts_rate:.3f}"),
         ("Latency per question, ms: median / p95", f"{s.latency_ms_median:.1f} / {s.latency_ms_p95:.1f}"),
     ]
     return _table(("measure", "value"), rows)
 
 
-def _answers_by_type(evaluation: Evaluation) -> str:
+def _answers_by_type(scores: AnswerScores) -> str:
     rows = [
         (kind, s.questions, _number(s.answered), s.citations, _number(s.citation_precision), _number(s.facts_rate))
-        for kind, s in evaluation.answers.scores.by_type.items()
+        for kind, s in scores.by_type.items()
     ]
     return _table(("type", "questions", "answered", "citations", "citation precision", "key facts stated"), rows)
 
 
-def _failures(evaluation: Evaluation) -> str:
-    if not evaluation.failures:
+def _research(research: ResearchResult) -> str:
+    if not research.questions:
+        return "No research questions in this split."
+    coverage = [(split, s.coverage) for split, s in research.by_split.items() if s.coverage]
+    version = [(split, s.version) for split, s in research.by_split.items() if s.version]
+    time = [(split, s.time) for split, s in research.by_split.items() if s.time]
+    tables = []
+    if coverage:
+        rows = [
+            (
+                split,
+                c.questions,
+                _prf(c.districts),
+                _number(c.mean_f1),
+                _number(c.gold_cited),
+                f"{c.verbatim:.3f} of {c.quotes}",
+            )
+            for split, c in coverage
+        ]
+        headers = (
+            "split", "questions", "district P / R / F1 (pooled)", "mean F1", "gold districts citing their evidence", "quotes verbatim"
+        )
+        tables.append("**Coverage** (`service.coverage.coverage`, district rows marked evidence)\n\n" + _table(headers, rows))
+    asked = ("answered", "R@5", "R@10", "evidence cited", "key facts stated")
+    if version:
+        rows = [
+            (split, v.answers.questions, *_asked(v.answers), f"{_number(v.differences_found)} of {v.differences}")
+            for split, v in version
+        ]
+        headers = ("split", "questions", *asked, "evidence among the differences")
+        title = "**Version** (asked as `POST /api/ask` answers; differences from `service.versions.whats_new`)"
+        tables.append(f"{title}\n\n{_table(headers, rows)}")
+    if time:
+        rows = [
+            (split, t.answers.questions, _number(t.within_years), *_asked(t.answers), f"{_number(t.ordered)} of {t.development}")
+            for split, t in time
+        ]
+        headers = ("split", "questions", "within the years", *asked, "development answers in time order")
+        tables.append("**Time** (answerer and search with `year_from`/`year_to`)\n\n" + _table(headers, rows))
+    return "\n\n".join(tables)
+
+
+def _asked(s: AskedScores) -> tuple[str, ...]:
+    return tuple(_number(value) for value in (s.answered, s.recall_at_5, s.recall_at_10, s.evidence_cited, s.facts_rate))
+
+
+def _reviews_heading(reviews: ReviewResult) -> str:
+    return (
+        f"{reviews.candidates} candidates ({reviews.answerable} answerable) from `{reviews.path}` "
+        "(`stadshus review export`), scored like the gold questions; they count in no target and no figure above."
+    )
+
+
+def _reviews_retrieval(reviews: ReviewResult) -> str:
+    overall = reviews.retrieval.overall
+    return _table(("system", "answerable", *RETRIEVAL_COLUMNS), [("hybrid", overall.questions, *_retrieval_cells(overall))])
+
+
+def failure_list(failures: Sequence[Failure], level: int = 3) -> str:
+    """A failure list in Markdown: one heading (at ``level``) per question, its reasons, what was
+    retrieved and the answer (cut at ``ANSWER_CHARS``)."""
+    if not failures:
         return "None."
     blocks = []
-    for failure in evaluation.failures:
-        lines = [f"### {failure.id} ({failure.type}): {failure.question}", ""]
+    for failure in failures:
+        lines = [f"{'#' * level} {failure.id} ({failure.type}): {failure.question}", ""]
         lines += [f"- {reason}" for reason in failure.reasons]
-        lines.append("- retrieved instead (top 3):")
+        if failure.retrieved:
+            lines.append("- retrieved instead (top 3):")
         for rank, passage in enumerate(failure.retrieved, start=1):
             also = f" (also in {', '.join(passage.also_in)})" if passage.also_in else ""
             lines.append(f"  {rank}. `{passage.doc_id}`{also}, {_section(passage.section)}: “{passage.text}”")
-        lines.append(f"- answer: {' '.join(failure.answer.split())}")
+        answer = " ".join(failure.answer.split())
+        # A comparison of report versions quotes every new sentence; the start says what it is.
+        lines.append(f"- answer: {answer if len(answer) <= ANSWER_CHARS else answer[: ANSWER_CHARS - 1] + '…'}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 

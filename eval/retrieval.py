@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from .gold import QUESTION_TYPES, Question
-from .metrics import first_ranks, mean, ndcg_at_k, percentile, recall_at_k, reciprocal_rank
+from .metrics import Retrieved, first_ranks, mean, ndcg_at_k, percentile, recall_at_k, reciprocal_rank
 from .systems import RetrievalSystem
 
 DEPTH = 10
@@ -24,6 +24,11 @@ class PassageBrief(BaseModel):
     section: str
     text: str
     also_in: list[str] = []
+
+    @classmethod
+    def of(cls, passage: Retrieved) -> PassageBrief:
+        """The brief of a retrieved passage: its text on one line, cut to ``PREVIEW_CHARS``."""
+        return cls(doc_id=passage.doc_id, section=passage.section, text=" ".join(passage.text.split())[:PREVIEW_CHARS], also_in=list(passage.also_in))
 
 
 class QuestionRetrieval(BaseModel):
@@ -95,10 +100,7 @@ def evaluate_retrieval(system: RetrievalSystem, questions: Sequence[Question]) -
                 type=question.type,
                 answerable=question.answerable,
                 ranks=first_ranks(passages, question.evidence),
-                top=[
-                    PassageBrief(doc_id=p.doc_id, section=p.section, text=" ".join(p.text.split())[:PREVIEW_CHARS], also_in=list(p.also_in))
-                    for p in passages[:3]
-                ],
+                top=[PassageBrief.of(p) for p in passages[:3]],
                 latency_ms=latency,
             )
         )

@@ -1,5 +1,6 @@
 """Running the evaluation: every system and the answers over one split of the gold questions, the
-issue's targets and the hybrid system's failures; ``main`` is what `stadshus eval` and `python -m eval` call."""
+issue's targets and the hybrid system's failures; the research questions of the split; and, apart
+from all of these, review candidates. ``main`` is what `stadshus eval` and `python -m eval` call."""
 
 from __future__ import annotations
 
@@ -19,17 +20,29 @@ from indexer.settings import Settings, get_settings
 from indexer.storage import IndexProblem
 from service.answer import Answerer
 from service.engine import Engine, load_engine
-from service.search import Searcher
+from service.search import QueryError, Searcher
 
 from .answers import AnswerResult, evaluate_answers
-from .gold import GoldError, Question, Split, load_questions
-from .retrieval import PassageBrief, SystemResult, evaluate_retrieval
+from .failures import Failure, failures, research_failures
+from .gold import (
+    GoldError,
+    Question,
+    ResearchQuestion,
+    ReviewCandidate,
+    Split,
+    load_candidates,
+    load_questions,
+    load_research,
+)
+from .research import ResearchResult, evaluate_research
+from .retrieval import SystemResult, evaluate_retrieval
 from .systems import (
     BASELINE,
     CACHE_DIR,
     NOT_MEASURED,
     Progress,
     REPO,
+    RetrievalSystem,
     SearcherSystem,
     UnknownSystem,
     make_system,
@@ -57,17 +70,6 @@ class Target(BaseModel):
     shortfall: float | None
 
 
-class Failure(BaseModel):
-    """A question the hybrid system got wrong, what it retrieved and what it answered."""
-
-    id: str
-    type: str
-    question: str
-    reasons: list[str]
-    retrieved: list[PassageBrief]
-    answer: str
-
-
 class Header(BaseModel):
     """Where and on what the evaluation ran."""
 
@@ -80,8 +82,21 @@ class Header(BaseModel):
     split: str
     questions: int
     answerable: int
+    research_questions: int
     generator: str
     ablation_indexes: dict[str, str]
+
+
+class ReviewResult(BaseModel):
+    """Review candidates (`stadshus review export`) scored like the gold questions, hybrid retrieval
+    and extractive answers, and kept apart from them: no target and no gold figure counts them."""
+
+    path: str
+    candidates: int
+    answerable: int
+    retrieval: SystemResult
+    answers: AnswerResult
+    failures: list[Failure]
 
 
 class Evaluation(BaseModel):
@@ -92,6 +107,9 @@ class Evaluation(BaseModel):
     answers: AnswerResult
     targets: list[Target]
     failures: list[Failure]
+    research: ResearchResult
+    research_failures: list[Failure]
+    reviews: ReviewResult | None
     not_measured: dict[str, str]
 
     def system(self, name: str) -> SystemResult | None:
@@ -106,15 +124,20 @@ def evaluate(
     system_names: Sequence[str] | None = None,
     cache_dir: Path = CACHE_DIR,
     progress: Progress | None = None,
+    research: Sequence[ResearchQuestion] = (),
+    reviews: tuple[Path, Sequence[ReviewCandidate]] | None = None,
 ) -> Evaluation:
-    """Evaluate the named systems (``hybrid`` always) and the hybrid system's extractive answers."""
+    """Evaluate the named systems (``hybrid`` always) and the hybrid system's extractive answers on
+    ``questions``, the ``research`` questions with the research code, and ``reviews`` (the path of a
+    candidate file and its candidates) apart from both."""
     names = resolve_names(system_names)
     # Latency depends on what else the machine runs; the report says how busy it was.
     load = os.getloadavg()[0]
     systems: list[SystemResult] = []
     ablation_indexes: dict[str, str] = {}
+    made: dict[str, RetrievalSystem] = {}
     for name in names:
-        system = make_system(name, engine, cache_dir, progress)
+        system = made[name] = make_system(name, engine, cache_dir, progress)
         if isinstance(system, SearcherSystem) and system.searcher.index.path != engine.index.path:
             index = system.searcher.index
             ablation_indexes[name] = f"{index.manifest.settings_hash} (cache {index.path.parent.parent.name})"
@@ -126,6 +149,24 @@ def evaluate(
     answerer = Answerer(Searcher(served_index(engine), engine.embedder, engine.gazetteer, engine.settings), engine.settings)
     answers = evaluate_answers(answerer, questions)
     hybrid = next(s for s in systems if s.name == "hybrid")
+    if progress and research:
+        progress(f"Ställer {len(research)} forskningsfrågor (översikt, versioner, tid)")
+    research_result = evaluate_research(engine, research)
+    review_result = None
+    if reviews is not None:
+        path, candidates = reviews
+        if progress:
+            progress(f"Söker och besvarar {len(candidates)} granskningskandidater ({path})")
+        review_retrieval = evaluate_retrieval(made["hybrid"], candidates)
+        review_answers = evaluate_answers(answerer, candidates)
+        review_result = ReviewResult(
+            path=str(path),
+            candidates=len(candidates),
+            answerable=sum(c.answerable for c in candidates),
+            retrieval=review_retrieval,
+            answers=review_answers,
+            failures=failures(review_retrieval, review_answers, candidates),
+        )
     manifest = engine.index.manifest
     header = Header(
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -140,6 +181,7 @@ def evaluate(
         split=split.value,
         questions=len(questions),
         answerable=sum(q.answerable for q in questions),
+        research_questions=len(research),
         generator="extractive",
         ablation_indexes=ablation_indexes,
     )
@@ -149,6 +191,9 @@ def evaluate(
         answers=answers,
         targets=targets(hybrid, next((s for s in systems if s.name == BASELINE), None), answers),
         failures=failures(hybrid, answers, questions),
+        research=research_result,
+        research_failures=research_failures(research_result, research),
+        reviews=review_result,
         not_measured=NOT_MEASURED,
     )
 
@@ -179,45 +224,6 @@ def targets(hybrid: SystemResult, baseline: SystemResult | None, answers: Answer
     ]
 
 
-def failures(hybrid: SystemResult, answers: AnswerResult, questions: Sequence[Question]) -> list[Failure]:
-    """Every question where evidence is missing from the hybrid top 5, the abstention is wrong, or the
-    district set of a list answer differs from the gold set."""
-    found: list[Failure] = []
-    for question in questions:
-        ranking = hybrid.question(question.id)
-        answer = answers.record(question.id)
-        if ranking is None or answer is None:
-            continue
-        reasons: list[str] = []
-        for item, rank in zip(question.evidence, ranking.ranks):
-            if rank is None or rank > 5:
-                where = f"rank {rank}" if rank else "not in the top 10"
-                reasons.append(f"evidence not in the top 5 ({where}): {item.doc_id}: “{_shorten(item.snippet, 70)}”")
-        if question.answerable and not answer.supported:
-            reasons.append("abstained on an answerable question")
-        if not question.answerable and answer.supported:
-            reasons.append("answered an unanswerable question")
-        if question.type == "list":
-            missing = [d for d in answer.gold_districts if d not in answer.districts]
-            extra = [d for d in answer.districts if d not in answer.gold_districts]
-            if missing or extra:
-                reasons.append(
-                    "wrong districts: missing " + (", ".join(missing) or "none") + "; extra " + (", ".join(extra) or "none")
-                )
-        if reasons:
-            found.append(
-                Failure(
-                    id=question.id,
-                    type=question.type,
-                    question=question.question,
-                    reasons=reasons,
-                    retrieved=ranking.top,
-                    answer=answer.text,
-                )
-            )
-    return found
-
-
 def figures(evaluation: Evaluation) -> dict[str, float | str | None]:
     """The figures the regression guard compares with (from a dev run)."""
     hybrid = evaluation.system("hybrid")
@@ -244,6 +250,7 @@ def main(
     write_report: bool = True,
     *,
     record: bool = False,
+    reviews: Path | None = None,
     settings: Settings | None = None,
     cache_dir: Path = CACHE_DIR,
 ) -> int:
@@ -251,8 +258,10 @@ def main(
 
     ``systems`` are names or groups (``ours``, ``ablations``, ``langchain``, ``all``; default all).
     ``write_report`` writes ``eval/report.md`` and ``eval/recall_at_k.png``; ``record`` writes
-    ``eval/figures.json`` (dev split only). Returns the exit code: 0 when the evaluation ran (whether
-    or not the targets are met), 1 when the index or the gold file cannot be used, 2 for bad arguments.
+    ``eval/figures.json`` (dev split only). ``reviews`` is a file of review candidates (`stadshus
+    review export`), scored in a section of its own. Returns the exit code: 0 when the evaluation ran
+    (whether or not the targets are met), 1 when the index, a gold file or the review file cannot be
+    used, 2 for bad arguments.
     """
     from . import report
 
@@ -268,8 +277,10 @@ def main(
     progress = _progress
     try:
         questions = load_questions(split)
+        research = load_research(split)
+        candidates = (reviews, load_candidates(reviews)) if reviews is not None else None
         engine = load_engine(settings or get_settings())
-        evaluation = evaluate(engine, questions, split, systems, cache_dir, progress)
+        evaluation = evaluate(engine, questions, split, systems, cache_dir, progress, research, candidates)
         if write_report:
             report.write(evaluation)
             progress(f"Skrev {report.REPORT} och {report.PLOT}")
@@ -277,7 +288,9 @@ def main(
             FIGURES.write_text(json.dumps(figures(evaluation), indent=2, ensure_ascii=False) + "\n", "utf-8")
             progress(f"Skrev {FIGURES}")
     except GoldError as exc:
-        return _fail(f"Guldfrågorna kan inte läsas: {exc}")
+        return _fail(str(exc))
+    except QueryError as exc:
+        return _fail(f"En fråga i guldfrågorna eller granskningskandidaterna kan inte ställas: {exc}")
     except (IndexProblem, EmbedderError) as exc:
         return _fail(f"{exc} (utvärderingen använder indexet i STADSHUS_INDEX_DIR; bygg det med `stadshus index`)")
     except OSError as exc:
@@ -306,7 +319,3 @@ def _commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -312,12 +312,16 @@ def evaluate(
     split: Annotated[str, typer.Option(help="Which gold questions: test, dev or all.")] = "test",
     systems: Annotated[Optional[list[str]], typer.Option("--system", help="A system or group (repeatable; default all).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not rewrite eval/report.md.")] = False,
+    reviews: Annotated[
+        Optional[Path],
+        typer.Option("--reviews", help="Also score review candidates (from `stadshus review export`), reported apart."),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Evaluate search and answers on the gold questions, beside the baselines; writes eval/report.md."""
+    """Evaluate search and answers on the gold and research questions, beside the baselines; writes eval/report.md."""
     from eval.run import main as run_evaluation
 
-    raise typer.Exit(run_evaluation(split, systems, json_output, write_report=not no_report))
+    raise typer.Exit(run_evaluation(split, systems, json_output, write_report=not no_report, reviews=reviews))
 
 
 def main() -> None:

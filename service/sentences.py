@@ -82,7 +82,7 @@ class SentenceScorer:
         """The topic's most specific word (highest idf): a sentence with it is about the topic. None when
         the topic names something the documents never mention ("Solna"): then coverage alone decides."""
         lexical = self.searcher.index.lexical
-        origins = {t.origin for t in topic}
+        origins = list(dict.fromkeys(t.origin for t in topic))
         if not origins or any(origin not in lexical.document_frequency for origin in origins):
             return None
         return max(origins, key=lexical.idf)

@@ -25,8 +25,9 @@ from eval.metrics import (
     set_counts,
     snippet_spans,
 )
+from eval.failures import failures
 from eval.retrieval import PassageBrief, QuestionRetrieval, RetrievalScores, SystemResult
-from eval.run import failures, targets
+from eval.run import targets
 from eval.systems import UnknownSystem, resolve_names
 
 DOC = "rapport-a"

@@ -1,5 +1,6 @@
-"""Exporting judged answers as candidate gold entries: snippet windows, the majority verdict, and a round
-trip over real answers whose every snippet must lie in its document (and meet the gold set's rules)."""
+"""Exporting judged answers as candidate gold entries: snippet windows, the majority verdict, a round
+trip over real answers whose every snippet must lie in its document (and meet the gold set's rules),
+and the evaluation that scores the exported entries apart from the gold questions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from eval.__main__ import run as run_python_m_eval
+from eval.gold import Split, load_questions
+from eval.gold import load_candidates as load_review_candidates
+from eval.report import render
+from eval.run import Evaluation, evaluate
+from service.cli import app
 from service.reviews.checks import index_stamp
 from service.reviews.export import (
     CandidateFileError,
@@ -199,3 +207,65 @@ class TestExport:
         )
         report = export_candidates(store, other, tmp_path / "candidates.jsonl")
         assert (ids["fact"], "no supporting citation with a usable snippet") in report.skipped
+
+
+class TestIntoTheEvaluation:
+    """`stadshus eval --reviews PATH`: the exported entries load, are scored like the gold questions, and
+    stay apart from them."""
+
+    def test_exported_entries_are_scored_in_their_own_section(self, tmp_path: Path, engine, judged):
+        store, ids = judged
+        path = tmp_path / "candidates.jsonl"
+        export_candidates(store, engine, path, corpus_dir=CORPUS)
+        candidates = load_review_candidates(path)
+        assert {c.id for c in candidates} == {f"r{ids[kind]}" for kind in ("fact", "list", "abstained", "should_abstain")}
+
+        gold = load_questions(Split.dev)[:3]
+        with_reviews = evaluate(engine, gold, Split.dev, ["hybrid"], reviews=(path, candidates))
+        without = evaluate(engine, gold, Split.dev, ["hybrid"])
+        reviews = with_reviews.reviews
+        assert (reviews.path, reviews.candidates, reviews.answerable) == (str(path), 4, 2)
+        assert [q.id for q in reviews.retrieval.questions] == [r.id for r in reviews.answers.records] == [c.id for c in candidates]
+        # The judged fact answer, asked again, cites the evidence its reviewers accepted.
+        fact = reviews.answers.record(f"r{ids['fact']}")
+        assert fact.supported and fact.citations == fact.citations_correct > 0
+        assert reviews.retrieval.question(f"r{ids['fact']}").ranks[0] is not None
+        listed = reviews.answers.record(f"r{ids['list']}")
+        assert listed.gold_districts and set(listed.gold_districts) <= set(listed.districts)
+        assert reviews.answers.scores.by_type["unanswerable"].questions == 2
+        # Apart: the gold figures, targets and failures are those of a run without the candidates.
+        assert with_reviews.targets == without.targets
+        assert [r.id for r in with_reviews.answers.records] == [q.id for q in gold]
+        assert [f.id for f in with_reviews.failures] == [f.id for f in without.failures]
+        assert without.reviews is None and "## Review candidates" not in render(without)
+
+        report = render(with_reviews)
+        section = report[report.index("## Review candidates (4)") :]
+        assert str(path) in section and "### Retrieval (hybrid)" in section and "### Answers (extractive)" in section
+        assert all(f"#### {failure.id} " in section for failure in reviews.failures)
+        again = Evaluation.model_validate_json(with_reviews.model_dump_json())
+        assert again.reviews == reviews
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "Kan inte läsa granskningskandidaterna"),
+        ("{inte json\n", ":1 följer inte formatet för granskningskandidaterna"),
+        (  # a gold question, not a candidate: another id and split
+            '{"id": "q001", "split": "dev", "type": "fact", "question": "Vad?", "answerable": true, '
+            '"evidence": [{"doc_id": "d", "snippet": "en snippet"}]}\n',
+            ":1 följer inte formatet för granskningskandidaterna: id",
+        ),
+    ],
+)
+def test_eval_rejects_a_missing_or_broken_candidate_file(tmp_path: Path, cli_env, content, message):
+    path = tmp_path / "candidates.jsonl"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "--reviews", str(path), "--system", "hybrid", "--no-report"])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("Fel:") and message in result.stderr
+    assert run_python_m_eval(["--reviews", str(path), "--systems", "hybrid", "--no-report"]) == 1

@@ -1,16 +1,20 @@
-"""Validate eval/gold/questions.jsonl against the documents in corpus/.
+"""Validate eval/gold/questions.jsonl and eval/gold/research.jsonl against the documents in corpus/.
 
-Run from anywhere:  python3 eval/gold/validate.py  [path/to/questions.jsonl]
-Exits non-zero and prints every problem when the gold set breaks a rule in SCHEMA.md.
+Run from anywhere:  python3 eval/gold/validate.py  [--research] [path/to/file.jsonl]
+Without a path both files are checked, each by its own rules; a path is checked by the rules of
+questions.jsonl, or of research.jsonl with --research. Exits non-zero and prints every problem when a
+file breaks a rule in SCHEMA.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import collections
 import json
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 GOLD_DIR = Path(__file__).resolve().parent
 ROOT = GOLD_DIR.parent.parent
@@ -29,6 +33,31 @@ OPTIONAL = ("districts", "answer_contains", "notes")
 BOILERPLATE = "Klicka här för att ange text."
 VERSION_DOC = "rinkeby-kista-naringsliv-2022-t2"
 TOC_LINE = re.compile(r"\t\d+\s*$")  # "3.2 Spånga-Tensta<TAB>7"
+
+
+class Rules(NamedTuple):
+    """What one gold file may hold: its types and their minimum counts, its keys, the type that lists
+    districts, questions it must have, and the types that need years. (A NamedTuple, not a dataclass:
+    tests load this script by path, outside ``sys.modules``, where dataclasses cannot resolve types.)"""
+
+    file: str
+    types: tuple[str, ...]
+    minimum: dict[str, int]
+    optional: tuple[str, ...]
+    district_type: str
+    required_questions: tuple[tuple[str, str], ...] = ()  # (type, a word its question must hold)
+    year_types: tuple[str, ...] = ()  # types that need year_from and year_to
+
+
+GOLD = Rules("questions.jsonl", TYPES, MINIMUM, OPTIONAL, "list", (("list", "medborgarvärdar"),))
+RESEARCH = Rules(
+    "research.jsonl",
+    ("coverage", "version", "time"),
+    {"coverage": 6, "version": 5, "time": 5},
+    (*OPTIONAL, "year_from", "year_to"),
+    "coverage",
+    year_types=("time",),
+)
 
 
 def collapse(text: str) -> str:
@@ -69,7 +98,7 @@ def check_snippet(doc_id: str, snippet: str, docs, where: str) -> list[str]:
     return problems
 
 
-def validate(path: Path) -> tuple[list[str], list[dict]]:
+def validate(path: Path, rules: Rules = GOLD) -> tuple[list[str], list[dict]]:
     docs = load_docs()
     problems: list[str] = []
     items: list[dict] = []
@@ -89,7 +118,7 @@ def validate(path: Path) -> tuple[list[str], list[dict]]:
             if key not in item:
                 problems.append(f"{qid}: missing {key}")
         for key in item:
-            if key not in REQUIRED + OPTIONAL:
+            if key not in REQUIRED + rules.optional:
                 problems.append(f"{qid}: unknown key {key}")
         if not re.fullmatch(r"q\d{3}", str(qid)):
             problems.append(f"{qid}: id must look like q001")
@@ -97,7 +126,7 @@ def validate(path: Path) -> tuple[list[str], list[dict]]:
             problems.append(f"{qid}: duplicate id")
         seen.add(qid)
         qtype = item.get("type")
-        if qtype not in TYPES:
+        if qtype not in rules.types:
             problems.append(f"{qid}: bad type {qtype!r}")
         if item.get("split") not in ("dev", "test"):
             problems.append(f"{qid}: bad split {item.get('split')!r}")
@@ -122,9 +151,9 @@ def validate(path: Path) -> tuple[list[str], list[dict]]:
         if qtype == "version" and not any(ev.get("doc_id") == VERSION_DOC for ev in evidence):
             problems.append(f"{qid}: version question needs evidence from {VERSION_DOC}")
         districts = item.get("districts")
-        if qtype == "list":
+        if qtype == rules.district_type:
             if not districts:
-                problems.append(f"{qid}: list question needs non-empty districts")
+                problems.append(f"{qid}: {qtype} question needs non-empty districts")
             else:
                 bad = [d for d in districts if d not in CANONICAL_DISTRICTS]
                 if bad:
@@ -132,33 +161,47 @@ def validate(path: Path) -> tuple[list[str], list[dict]]:
                 if len(set(districts)) != len(districts):
                     problems.append(f"{qid}: duplicate districts")
                 if len(evidence) != len(districts):
-                    problems.append(f"{qid}: list needs one evidence item per district, in the same order "
+                    problems.append(f"{qid}: {qtype} needs one evidence item per district, in the same order "
                                     f"({len(districts)} districts, {len(evidence)} evidence)")
         elif districts is not None:
-            problems.append(f"{qid}: districts is only for list questions")
+            problems.append(f"{qid}: districts is only for {rules.district_type} questions")
+        problems += check_years(item, qid, qtype in rules.year_types)
         for fact in item.get("answer_contains", []) or []:
             texts = [docs[ev["doc_id"]][0] for ev in evidence if ev.get("doc_id") in docs]
             if not any(collapse(fact) in t for t in texts):
                 problems.append(f"{qid}: answer_contains {fact!r} not verbatim in an evidence document")
     counts = collections.Counter((i.get("type"), i.get("split")) for i in items)
-    for qtype, minimum in MINIMUM.items():
+    for qtype, minimum in rules.minimum.items():
         total = counts[(qtype, "dev")] + counts[(qtype, "test")]
         if total < minimum:
             problems.append(f"type {qtype}: {total} questions, need at least {minimum}")
         if abs(counts[(qtype, "dev")] - counts[(qtype, "test")]) > 1:
             problems.append(f"type {qtype}: dev/test unbalanced ({counts[(qtype, 'dev')]}/{counts[(qtype, 'test')]})")
-    if not any("medborgarvärdar" in i.get("question", "") and i.get("type") == "list" for i in items):
-        problems.append("missing the list question about medborgarvärdar")
+    for qtype, word in rules.required_questions:
+        if not any(word in i.get("question", "") and i.get("type") == qtype for i in items):
+            problems.append(f"missing the {qtype} question about {word}")
     return problems, items
 
 
-def main() -> int:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else GOLD_DIR / "questions.jsonl"
-    problems, items = validate(path)
+def check_years(item: dict, qid: str, required: bool) -> list[str]:
+    """``year_from`` and ``year_to``: both or neither, whole years in order; both when ``required``."""
+    years = [item.get("year_from"), item.get("year_to")]
+    if all(year is None for year in years):
+        return [f"{qid}: needs year_from and year_to"] if required else []
+    if not all(isinstance(year, int) and not isinstance(year, bool) and 1900 <= year <= 2100 for year in years):
+        return [f"{qid}: year_from and year_to must both be years (1900-2100): {years}"]
+    if years[0] > years[1]:
+        return [f"{qid}: year_from {years[0]} is later than year_to {years[1]}"]
+    return []
+
+
+def report(path: Path, rules: Rules) -> bool:
+    """Validate one file, print its counts per type and split and every problem; whether it passed."""
+    problems, items = validate(path, rules)
     counts = collections.Counter((i.get("type"), i.get("split")) for i in items)
     print(f"{len(items)} questions in {path}")
     print(f"{'type':<14}{'dev':>5}{'test':>6}{'total':>7}")
-    for qtype in TYPES:
+    for qtype in rules.types:
         dev, test = counts[(qtype, "dev")], counts[(qtype, "test")]
         print(f"{qtype:<14}{dev:>5}{test:>6}{dev + test:>7}")
     dev = sum(v for (t, s), v in counts.items() if s == "dev")
@@ -167,7 +210,20 @@ def main() -> int:
     for problem in problems:
         print("PROBLEM:", problem)
     print("OK" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    return not problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Check gold files against the rules of eval/gold/SCHEMA.md.")
+    parser.add_argument("path", nargs="?", type=Path, help="a file to check (default: both gold files)")
+    parser.add_argument("--research", action="store_true", help="check the path by the rules of research.jsonl")
+    args = parser.parse_args(argv)
+    if args.path is None:
+        checks = [(GOLD_DIR / rules.file, rules) for rules in (GOLD, RESEARCH)]
+    else:
+        checks = [(args.path, RESEARCH if args.research else GOLD)]
+    passed = [report(path, rules) for path, rules in checks]
+    return 0 if all(passed) else 1
 
 
 if __name__ == "__main__":
