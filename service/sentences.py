@@ -82,6 +82,8 @@ class SentenceScorer:
         """The topic's most specific word (highest idf): a sentence with it is about the topic. None when
         the topic names something the documents never mention ("Solna"): then coverage alone decides."""
         lexical = self.searcher.index.lexical
+        # In the question's order, so that of words equally rare the first wins (a set's order changes
+        # from run to run with the hash seed, and with it the answers).
         origins = list(dict.fromkeys(t.origin for t in topic))
         if not origins or any(origin not in lexical.document_frequency for origin in origins):
             return None
