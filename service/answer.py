@@ -3,7 +3,9 @@
 Fact questions are answered with the best-matching sentences of the retrieved passages. List questions
 ("vilka stadsdelar ...") are answered by aggregation: one line per district the passages attribute the
 topic to, through the section the sentence sits under, the document's organisation, or a district the
-sentence itself names. A question no sentence supports gets "Jag hittar inget i dokumenten ...".
+sentence itself names. Development questions ("hur har ... utvecklats?") are answered as a history: one
+line per document that speaks of the topic, oldest first. A question no sentence supports gets "Jag
+hittar inget i dokumenten ...".
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from indexer.settings import Settings
 from indexer.swedish import WeightedTerm, tokenize
 from indexer.types import Answer, Citation, DistrictFinding, Involvement, Passage
 
-from .question import QuestionProfile, profile
+from .question import YEAR, QuestionProfile, profile
 from .search import Filters, Searcher, SearchMode
 from .sentences import ScoredSentence, SentenceScorer, same_text, strongest
+from .timeline import period_start
 
 ABSTAIN = "Jag hittar inget i dokumenten som besvarar frågan."
 # Words of a list question that name what is listed, not the topic.
@@ -25,6 +28,14 @@ LIST_WORDS = frozenset(
     tokenize("stadsdel stadsdelar stadsdelsområde stadsdelsområden stadsdelsnämnd stadsdelsnämnder nämnd nämnder "
              "förvaltning förvaltningar område områden organisation organisationer distrikt arbetar arbeta jobbar")
 )
+# Words of a development question that ask for the history, not the topic.
+DEVELOPMENT_WORDS = frozenset(
+    tokenize("utvecklats utvecklat utveckling utvecklingen förändrats förändring ändrats vuxit ökat minskat arbetet "
+             "arbete över tid tiden mellan åren")
+)
+# A history quotes at most this many documents, and this many sentences of each.
+TIMELINE_DOCUMENTS = 6
+TIMELINE_SENTENCES = 2
 
 
 class AnswerGenerator(Protocol):
@@ -71,9 +82,10 @@ class Answerer:
             filters = Filters((district,), filters.doc_ids, filters.year_from, filters.year_to)
         asked = profile(question, self.searcher.gazetteer)
         is_list = asked.is_list
-        depth = self.settings.list_passages if is_list else self.settings.answer_passages
+        aggregates = is_list or asked.wants_development
+        depth = self.settings.list_passages if aggregates else self.settings.answer_passages
         passages = self.searcher.search(question, depth, SearchMode.hybrid, filters)
-        if is_list:
+        if aggregates:
             # Aggregation needs recall: add what BM25 alone ranks high (a rare word is strong evidence).
             seen = {p.chunk.chunk_id for p in passages}
             extra = [p for p in self.searcher.search(question, depth, SearchMode.bm25, filters) if p.chunk.chunk_id not in seen]
@@ -81,6 +93,12 @@ class Answerer:
         terms = self.searcher.index.lexical.query_terms(question)
         if is_list:
             answer = self._list_answer(question, passages, [t for t in terms if t.origin not in LIST_WORDS])
+            if answer is not None:
+                return answer, passages
+        if asked.wants_development:
+            # The years a history spans bound it (the profile's years); they are not its topic.
+            topic = [t for t in terms if t.origin not in DEVELOPMENT_WORDS and not YEAR.fullmatch(t.origin)]
+            answer = self._timeline_answer(question, passages, topic, asked)
             if answer is not None:
                 return answer, passages
         return self._fact_answer(question, passages, terms, asked), passages
@@ -113,6 +131,47 @@ class Answerer:
         citations = tuple(self.scorer.citation(i, s) for i, s in enumerate(chosen, start=1))
         text = " ".join(f"{c.quote} [{c.id}]" for c in citations)
         return Answer(question=question, text=text, supported=True, citations=citations)
+
+    # Development questions
+
+    def _timeline_answer(
+        self, question: str, passages: list[Passage], topic: list[WeightedTerm], asked: QuestionProfile
+    ) -> Answer | None:
+        """One line per document that speaks of the topic, in the time order of the documents' periods."""
+        if not topic:
+            return None
+        anchor = self.scorer.anchor(topic)
+        by_document: dict[str, list[ScoredSentence]] = {}
+        for sentence in self.scorer.sentences(passages, topic):
+            if sentence.coverage < self.settings.list_min_coverage and anchor not in sentence.origins:
+                continue
+            if asked.admits(sentence.text, sentence.passage.chunk.districts):
+                by_document.setdefault(sentence.passage.chunk.doc_id, []).append(sentence)
+        if not by_document:
+            return None
+        documents = self.searcher.index.documents
+        # The most relevant documents, then told oldest first.
+        relevant = sorted(by_document, key=lambda d: min(s.passage.rank for s in by_document[d]))[:TIMELINE_DOCUMENTS]
+        citations: list[Citation] = []
+        lines: list[str] = []
+        for doc_id in sorted(relevant, key=lambda d: (*period_start(documents[d]), d)):
+            chosen: list[ScoredSentence] = []
+            for sentence in sorted(by_document[doc_id], key=lambda s: (-s.coverage, s.passage.rank)):
+                if len(chosen) == TIMELINE_SENTENCES:
+                    break
+                if not any(same_text(sentence.text, c.quote) for c in citations) and not any(
+                    same_text(sentence.text, c.text) for c in chosen
+                ):
+                    chosen.append(sentence)
+            if not chosen:
+                continue
+            quoted = [self.scorer.citation(len(citations) + i, s) for i, s in enumerate(chosen, start=1)]
+            citations.extend(quoted)
+            document = documents[doc_id]
+            when = document.period or (str(document.year) if document.year else "odaterat")
+            lines.append(f"- {when}, {document.title}: " + " ".join(f"{c.quote} [{c.id}]" for c in quoted))
+        text = "Så här skriver dokumenten om det, äldst först:\n" + "\n".join(lines)
+        return Answer(question=question, text=text, supported=True, citations=tuple(citations))
 
     # List questions
 

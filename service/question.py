@@ -19,6 +19,12 @@ LIST_QUESTION = re.compile(
 NUMBER_QUESTION = re.compile(
     r"\b(hur (många|mycket|stor|stort|höga?|långa?|ofta|många)|antal(et)?|andel(en)?|hur många procent)\b", re.I
 )
+# "Hur har arbetet med X utvecklats?", "Hur har X förändrats över tid?": the answer is a history.
+DEVELOPMENT_QUESTION = re.compile(
+    r"\bhur\s+har\b.*\b(utvecklats|förändrats|ändrats|vuxit|ökat|minskat)\b|\butveckling(en)?\s+(av|för|inom)\b.*\bmellan\b"
+    r"|\böver\s+tid\b",
+    re.IGNORECASE,
+)
 TIME_QUESTION = re.compile(r"^\s*(när\b|vilket år|vilken månad|vilket datum|hur länge)", re.I)
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 NUMBER_WORDS = (
@@ -40,6 +46,7 @@ class QuestionProfile:
     """The constraints a question puts on its answer."""
 
     is_list: bool
+    wants_development: bool
     wants_number: bool
     wants_time: bool
     districts: tuple[str, ...]
@@ -62,6 +69,7 @@ def profile(question: str, gazetteer: Gazetteer) -> QuestionProfile:
     is_list = bool(LIST_QUESTION.search(question))
     return QuestionProfile(
         is_list=is_list,
+        wants_development=not is_list and bool(DEVELOPMENT_QUESTION.search(question)),
         wants_number=not is_list and bool(NUMBER_QUESTION.search(question)),
         wants_time=not is_list and bool(TIME_QUESTION.search(question)),
         districts=gazetteer.find(question, ignore_case=True),

@@ -1,11 +1,10 @@
-"""Time order of documents and evidence, for questions like "hur har arbetet utvecklats?"."""
+"""Time order of documents, for questions like "hur har arbetet utvecklats?" and for report versions."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 
-from indexer.types import Document, Passage
+from indexer.types import Document
 
 from .search import document_years
 
@@ -30,11 +29,3 @@ def period_start(document: Document) -> tuple[int, int]:
     if quarter := QUARTER.search(label):
         return years[0], 3 * (int(quarter.group(1)) - 1) + 1
     return years[0], 1
-
-
-def order_by_time(passages: Iterable[Passage], documents: Mapping[str, Document]) -> list[Passage]:
-    """Passages ordered by their document's year, then the start of its period, then search rank.
-
-    The passages keep their ``rank`` from the search, so a reader still sees how relevant each one was.
-    """
-    return sorted(passages, key=lambda p: (*period_start(documents[p.chunk.doc_id]), p.rank))

@@ -16,11 +16,13 @@ from fastapi.testclient import TestClient
 from service.api.main import create_app
 from service.api.routes.ask import is_version_question
 from service.coverage import coverage
+from service.question import profile
 from service.reviews.store import ReviewSettings
 from service.schemas.coverage import coverage_response
 from service.schemas.similar import similar_response
 from service.schemas.versions import comparison_response, whats_new_response
 from service.similar import similar_passages
+from service.timeline import period_start
 from service.versions import compare, whats_new
 
 WEB = Path(__file__).resolve().parents[1] / "service" / "web"
@@ -370,3 +372,32 @@ def test_scripts_never_insert_data_as_html():
             assert sink not in source, (script.name, sink)
         # A style attribute would need 'unsafe-inline' under the page's policy.
         assert ".style." not in source and '"style"' not in source, script.name
+
+
+@pytest.mark.parametrize(
+    ("question", "development"),
+    [
+        ("Hur har arbetet med medborgarvärdar utvecklats mellan 2017 och 2022?", True),
+        ("Hur har trygghetsvandringarna förändrats över tid?", True),
+        ("Hur många företag besöktes?", False),
+        ("Vilka stadsdelar arbetar med medborgarvärdar?", False),
+    ],
+)
+def test_development_questions_are_recognised(engine, question, development):
+    assert profile(question, engine.gazetteer).wants_development is development
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Hur har arbetet med medborgarvärdar utvecklats mellan 2017 och 2022?", "Hur har trygghetsvandringarna förändrats över tid?"],
+)
+def test_development_questions_are_answered_oldest_first(client, engine, question):
+    body = client.post("/api/ask", json={"question": question}).json()
+    assert body["supported"] is True and body["answer"].startswith("Så här skriver dokumenten om det, äldst först:")
+    starts = [period_start(engine.index.documents[c["doc_id"]]) for c in body["citations"]]
+    assert starts == sorted(starts)
+    assert len({year for year, _ in starts}) >= 2
+    assert [c["id"] for c in body["citations"]] == list(range(1, len(body["citations"]) + 1))
+    for citation in body["citations"]:
+        assert quote_is_verbatim(engine, citation["doc_id"], citation["start"], citation["end"], citation["quote"])
+        assert f"{citation['quote']} [{citation['id']}]" in body["answer"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.chunking import chunk_id_for
-from indexer.types import Chunk, Document, Passage
+from indexer.types import Document
 from service.schemas.versions import ComparisonResponse, comparison_response, whats_new_response
-from service.timeline import order_by_time, period_start
+from service.timeline import UNDATED, period_start
 from service.versions import (
     NoEarlierVersion,
     UnknownDocument,
@@ -240,14 +239,9 @@ def test_sentence_spans_keep_closing_quotes():
 # Time order
 
 
-def passage(doc_id: str, rank: int) -> Passage:
-    chunk = Chunk(chunk_id_for(doc_id, rank, "x"), doc_id, rank, "", "", 0, 1, "x")
-    return Passage(chunk=chunk, title=doc_id, score=1.0 / rank, rank=rank)
-
-
-def test_order_by_time_sorts_by_year_then_period_start_then_rank():
-    docs = {
-        d.doc_id: d
+def test_period_start_is_the_year_then_the_month_the_period_begins():
+    starts = {
+        d.doc_id: period_start(d)
         for d in (
             document("t2", "Rapport tertialrapport 2", "X", "T2 2022"),
             document("t1", "Rapport", "X", "2022"),
@@ -256,18 +250,10 @@ def test_order_by_time_sorts_by_year_then_period_start_then_rank():
             document("undated", "Odaterat", "Y", None, None),
         )
     }
-    order = ["t2", "undated", "plan", "t1", "lup", "t2"]
-    ranked = [passage(doc_id, rank) for rank, doc_id in enumerate(order, start=1)]
-    ordered = [(p.chunk.doc_id, p.rank) for p in order_by_time(ranked, docs)]
-    assert ordered == [("plan", 3), ("lup", 5), ("t1", 4), ("t2", 1), ("t2", 6), ("undated", 2)]
-    assert period_start(docs["t2"]) == (2022, 5)
+    assert starts == {"t2": (2022, 5), "t1": (2022, 1), "lup": (2017, 1), "plan": (2017, 1), "undated": UNDATED}
 
 
-def test_order_by_time_on_search_results(engine):
-    passages = engine.searcher.search("trygghetsvandringar", 10)
-    ordered = order_by_time(passages, engine.index.documents)
-    assert sorted(p.rank for p in ordered) == sorted(p.rank for p in passages)
-    starts = [period_start(engine.index.documents[p.chunk.doc_id]) for p in ordered]
-    assert starts == sorted(starts)
-    later = [p.chunk.doc_id for p in ordered]
-    assert later.index(T1) < later.index(T2)
+def test_the_corpus_reports_are_ordered_by_their_periods(engine):
+    documents = engine.index.documents
+    assert period_start(documents[T1]) < period_start(documents[T2])
+    assert period_start(documents["socialforvaltningen-lokala-utvecklingsplaner-2017"]) < period_start(documents[T1])
