@@ -84,6 +84,13 @@ class Settings(BaseSettings):
         0.84, ge=0, le=1, description="Dense similarity above which the top passage answers even with low word overlap."
     )
     answer_max_sentences: int = Field(3, ge=1, description="Most sentences quoted in a fact answer.")
+    coverage_threshold: float = Field(
+        0.57,
+        ge=0,
+        le=1,
+        description="Score a district's best sentence must reach for the coverage table to count it as evidence "
+        "(calibrated on the dev list questions with service.coverage.calibrate_threshold; docs/research.md).",
+    )
 
     # Administration (re-index, upload, delete): off unless a key is set
     admin_key: SecretStr | None = Field(

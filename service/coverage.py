@@ -31,8 +31,6 @@ EVIDENCE = "evidence"
 NO_EVIDENCE = "no evidence found"
 Status = Literal["evidence", "no evidence found"]
 Kind = Literal["district", "organisation"]
-# Calibrated with calibrate_threshold on the dev list questions (see docs/research.md).
-DEFAULT_THRESHOLD = 0.51
 # Passages taken per district and per organisation, from each of the hybrid and the BM25 search.
 ROW_PASSAGES = 5
 
@@ -128,13 +126,16 @@ def coverage(
     year_from: int | None = None,
     year_to: int | None = None,
     max_passages: int = 3,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
 ) -> Coverage:
     """Every district (and city-wide organisation) with its evidence for ``query``, or "no evidence found".
 
     Raises ``QueryError`` (Swedish message) for an empty or over-long query, one with no topic words, a
-    threshold outside 0..1, or years in the wrong order.
+    threshold outside 0..1, or years in the wrong order. ``threshold`` defaults to the settings'
+    ``coverage_threshold``.
     """
+    if threshold is None:
+        threshold = engine.settings.coverage_threshold
     if max_passages < 1:
         raise QueryError("Antalet citat per rad måste vara minst 1.")
     if not 0 <= threshold <= 1:
