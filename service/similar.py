@@ -2,11 +2,16 @@
 
 The passage's own stored vector is the query, so nothing is embedded. Its own document, the other versions
 of the same report and the passage's near-duplicates are left out (they would only repeat it), and by
-default so are passages about the same districts: the point is to find who else works this way.
+default so are passages about the same districts: the point is to find who else works this way. Text
+repeated within one document shows once: neighbouring chunks share sentences, and a document may say the
+same thing twice.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from indexer.duplicates import shingles
 from indexer.types import Passage
 
 from .engine import Engine
@@ -45,9 +50,44 @@ def similar_passages(engine: Engine, chunk_id: str, k: int = 10, other_districts
     while True:
         positions, scores = index.dense.search(query, depth)
         ranked = [(p, s) for p, s in zip(positions.tolist(), scores.tolist()) if allowed(p)]
-        # The searcher's own collapsing: near-duplicates shown once, their documents in ``also_in``.
-        passages = engine.searcher.passages(ranked, k, collapse=True)
+        # The searcher's own collapsing: near-duplicates in other documents shown once, their documents in
+        # ``also_in``; then repeats within a document.
+        collapsed = engine.searcher.passages(ranked, len(ranked), collapse=True)
+        passages = _one_per_repeated_text(collapsed, k, engine.settings.duplicate_containment)
         if len(passages) == k or depth >= len(index.chunks):
             return passages
         depth = min(len(index.chunks), 4 * depth)
 
+
+
+def _one_per_repeated_text(passages: list[Passage], k: int, containment: float) -> list[Passage]:
+    """The first ``k`` of ``passages`` (best first) without those that repeat a better one of the same
+    document, renumbered from 1.
+
+    A passage repeats another of its document when their chunks overlap (chunks of a section share the
+    sentences at their edges) or when they are near-duplicates by the index's rule (``indexer.duplicates``:
+    most word 5-shingles of the shorter also in the other), which ``index.duplicates`` applies across
+    documents only.
+    """
+    kept: list[Passage] = []
+    grams: dict[str, frozenset[int]] = {}
+
+    def shingled(passage: Passage) -> frozenset[int]:
+        if passage.chunk.chunk_id not in grams:
+            grams[passage.chunk.chunk_id] = shingles(passage.chunk.text)
+        return grams[passage.chunk.chunk_id]
+
+    def repeats(passage: Passage, other: Passage) -> bool:
+        a, b = passage.chunk, other.chunk
+        if a.start < b.end and b.start < a.end:
+            return True
+        first, second = shingled(passage), shingled(other)
+        return len(first & second) >= containment * min(len(first), len(second))
+
+    for passage in passages:
+        if any(other.chunk.doc_id == passage.chunk.doc_id and repeats(passage, other) for other in kept):
+            continue
+        kept.append(replace(passage, rank=len(kept) + 1))
+        if len(kept) == k:
+            break
+    return kept

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from indexer.duplicates import shingles
 from service.schemas.similar import SimilarResponse, similar_response
 from service.search import QueryError
 from service.similar import UnknownChunk, similar_passages
@@ -50,6 +51,55 @@ def test_near_duplicates_of_the_source_are_left_out(engine):
     # Results are collapsed too: no result is a near-duplicate of another.
     for position in positions:
         assert not set(engine.index.duplicates.get(position, [])) & positions
+
+
+def repeat_within_a_document(engine, first, second) -> bool:
+    """Whether two passages of one document carry the same text: overlapping chunks, or near-duplicates by
+    the index's containment rule."""
+    a, b = first.chunk, second.chunk
+    if a.doc_id != b.doc_id:
+        return False
+    if a.start < b.end and b.start < a.end:
+        return True
+    grams_a, grams_b = shingles(a.text), shingles(b.text)
+    return len(grams_a & grams_b) >= engine.settings.duplicate_containment * min(len(grams_a), len(grams_b))
+
+
+@pytest.mark.parametrize("other_districts_only", [True, False])
+def test_text_repeated_within_a_document_shows_once(engine, other_districts_only):
+    # Every passage of the corpus as the source. Before within-document repeats were collapsed, 276 of the
+    # 412 (265 with other_districts_only=False) listed two overlapping or near-duplicate chunks of one document.
+    repeats = []
+    for source in engine.index.chunks:
+        results = similar_passages(engine, source.chunk_id, k=10, other_districts_only=other_districts_only)
+        assert [p.rank for p in results] == list(range(1, len(results) + 1))
+        assert [p.score for p in results] == sorted((p.score for p in results), reverse=True)
+        repeats += [
+            (source.chunk_id, passage.chunk.chunk_id, other.chunk.chunk_id)
+            for i, passage in enumerate(results)
+            for other in results[i + 1 :]
+            if repeat_within_a_document(engine, passage, other)
+        ]
+    assert repeats == []
+
+
+def test_the_best_of_repeated_passages_is_kept_and_k_is_filled(engine):
+    # Norrmalm's report answers two of the form's questions with the same sentence (two chunks, one text).
+    answer = "Stadsdelsnämnden genomför tillsammans med Stockholm Business Region företagsdialoger"
+    repeated = [c for c in engine.index.chunks if c.doc_id == "norrmalm-naringsliv-2022" and answer in c.text]
+    assert len(repeated) == 2 and repeated[0].text == repeated[1].text
+    source = chunk_with(engine, T1, "Förvaltningen deltar i SBR:s återkommande nätverksmöten")
+    vector = engine.index.dense.vector
+
+    def similarity(chunk) -> float:
+        return float(vector(engine.index.chunk_position(source.chunk_id)) @ vector(engine.index.chunk_position(chunk.chunk_id)))
+
+    for other_districts_only in (True, False):
+        results = similar_passages(engine, source.chunk_id, k=10, other_districts_only=other_districts_only)
+        assert len(results) == 10
+        shown = [p for p in results if p.chunk.chunk_id in {c.chunk_id for c in repeated}]
+        assert len(shown) == 1 and shown[0].rank == 1
+        assert shown[0].score == pytest.approx(max(similarity(c) for c in repeated), abs=1e-5)
 
 
 def test_unknown_chunk_is_a_key_error_with_a_swedish_message(engine):
