@@ -3,6 +3,7 @@ settings with a database of the session's own."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,17 @@ def review_settings(tmp_path_factory: pytest.TempPathFactory) -> ReviewSettings:
     (An app built without review settings opens ./data/stadshus.db.)"""
     database = tmp_path_factory.mktemp("reviews") / "reviews.db"
     return ReviewSettings(db_url=f"sqlite:///{database}", reviewer_keys={})
+
+
+@pytest.fixture
+def screenshot(tmp_path: Path):
+    """Where a browser test saves a picture: docs/ with STADSHUS_SCREENSHOTS=1 (to refresh the pictures the
+    documentation shows), else the test's temporary folder, so a test run leaves the tree unchanged."""
+
+    def path(name: str) -> Path:
+        return ROOT / "docs" / name if os.environ.get("STADSHUS_SCREENSHOTS") == "1" else tmp_path / name
+
+    return path
 
 
 @pytest.fixture(scope="session")

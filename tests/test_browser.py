@@ -8,7 +8,6 @@ import os
 import shutil
 import socket
 import threading
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -19,8 +18,6 @@ from service.api.main import create_app
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT = ROOT / "docs" / "screenshot-answer.png"
 QUESTION = "vilka stadsdelar arbetar med medborgarvärdar?"
 HOSTILE = "<script>alert(1)</script>"
 CHROMIUM_ARGS = [
@@ -96,7 +93,7 @@ def submit(page, question: str, mode: str = "Fråga") -> None:
     page.get_by_role("button", name=mode, exact=True).click()
 
 
-def test_ask_then_open_the_cited_passage(page, base_url):
+def test_ask_then_open_the_cited_passage(page, base_url, screenshot):
     from playwright.sync_api import expect
 
     expected = ask_api(base_url, QUESTION)
@@ -122,8 +119,7 @@ def test_ask_then_open_the_cited_passage(page, base_url):
 
     query = parse_qs(urlsplit(page.url).query)
     assert query["q"] == [QUESTION] and query["mode"] == ["ask"]
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    page.screenshot(path=str(screenshot("screenshot-answer.png")))
 
     page.keyboard.press("Escape")  # closes the document and returns focus to the marker that opened it
     expect(page.locator("#document")).to_be_hidden()

@@ -24,8 +24,6 @@ from tests.test_browser import WAIT_MS, browser, page  # noqa: F401 - fixtures s
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT = ROOT / "docs" / "screenshot-coverage.png"
 TOPIC = "medborgarvärdar"
 COVERED = ["Rinkeby-Kista", "Spånga-Tensta", "Hässelby-Vällingby", "Enskede-Årsta-Vantör", "Skarpnäck", "Skärholmen"]
 T1 = "rinkeby-kista-naringsliv-2022-t1"
@@ -71,7 +69,7 @@ def show_overview(page, base_url: str, topic: str) -> None:
     page.get_by_role("button", name="Översikt", exact=True).click()
 
 
-def test_overview_of_every_district_opens_the_quotes(page, base_url, engine):
+def test_overview_of_every_district_opens_the_quotes(page, base_url, engine, screenshot):
     from playwright.sync_api import expect
 
     table = get_json(base_url, "/api/coverage", q=TOPIC)
@@ -101,8 +99,7 @@ def test_overview_of_every_district_opens_the_quotes(page, base_url, engine):
     assert mark.text_content() == first["quote"]
     expect(page.locator("#doc-title")).to_have_text(first["title"])
     expect(page.locator("#doc-where")).to_contain_text(first["section"].split(" > ")[-1])
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    page.screenshot(path=str(screenshot("screenshot-coverage.png")))
 
     evidence.last.click()
     assert mark.text_content() == skarholmen["evidence"][-1]["quote"]

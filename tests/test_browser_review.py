@@ -5,7 +5,6 @@ Without a key the page is unchanged; the key stays in sessionStorage and never r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,8 +18,6 @@ from tests.test_browser_research import serving
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT = ROOT / "docs" / "screenshot-granskning.png"
 KEYS = {"anna": "anna-nyckel-0123456789", "bo": "bo-nyckel-0123456789ab"}
 QUESTION = "Vilka stadsdelar arbetar med medborgarvärdar?"
 EARLIER_BUILD = IndexStamp("20261001T090000-tidigare", "earlier-index-settings", "earlier-answer-settings")
@@ -68,7 +65,7 @@ def test_without_a_key_the_page_is_unchanged(page, base_url):
     expect(page.locator("#reviewer summary")).to_have_text("Granskare")
 
 
-def test_a_reviewer_judges_an_answer_and_finds_it_on_the_review_page(page, base_url, database, engine):
+def test_a_reviewer_judges_an_answer_and_finds_it_on_the_review_page(page, base_url, database, engine, screenshot):
     from playwright.sync_api import expect
 
     expected = ask_api(base_url, QUESTION)
@@ -123,8 +120,7 @@ def test_a_reviewer_judges_an_answer_and_finds_it_on_the_review_page(page, base_
     expect(page.locator(".figure-value").first).to_have_text(f"{round(summary['overall']['share_correct'] * 100)} %")
     expect(page.locator(".bar-chart rect.bar")).to_have_count(len(summary["by_build"]))
     expect(page.locator("#agreement td").last).to_have_text(f"{summary['agreement'][0]['kappa']:.2f}".replace(".", ","))
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshot("screenshot-granskning.png")), full_page=True)
 
     # Filters narrow the list and are kept in the address.
     page.get_by_label("Bedömning", exact=True).select_option("partly_correct")

@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from indexer.settings import Settings
 from service.reviews.checks import ANSWER_SETTINGS, answer_settings_hash
