@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import argparse
 
-from . import indexing, load, query, scale
+from . import indexing, load, query, research, scale
 from .common import BenchError, print_table
 
 
 def main() -> None:
-    """Run query, load, indexing and scale in turn; a benchmark that cannot run is reported, not fatal."""
+    """Run query, load, research, indexing and scale in turn; a benchmark that cannot run is reported, not fatal."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k chunks for scale, 4 s per load level.")
     arguments = parser.parse_args()
     steps = {
         "query": lambda: query.run(),
         "load": lambda: load.run(4.0 if arguments.quick else 10.0, arguments.quick),
+        "research": lambda: research.run(10 if arguments.quick else 30),
         "indexing": indexing.run,
         "scale": lambda: scale.run(scale.SIZES[:1] if arguments.quick else scale.SIZES),
     }
@@ -49,6 +50,9 @@ def _headlines(results: dict[str, dict], failures: dict[str, str]) -> list[list[
     if "load" in results:
         best = max((run for entry in results["load"]["results"] for run in entry["runs"]), key=lambda run: run["requests_per_second"])
         rows.append(["load", f"best {best['requests_per_second']} req/s ({best['mix']} queries, {best['concurrency']} clients, p99 {best['latency']['p99_ms']} ms)"])
+    if "research" in results:
+        local = results["research"]["in_process"]
+        rows.append(["research", f"coverage cold {local['coverage_cold']['median_ms']} ms, warm {local['coverage_warm']['median_ms']} ms; compare {local['compare']['median_ms']} ms; similar {local['similar']['median_ms']} ms (in process, medians)"])
     if "indexing" in results:
         full, incremental = results["indexing"]["full"], results["indexing"]["incremental"]
         rows.append(["indexing", f"full build {full['seconds']} s ({full['chunks']} chunks), one changed document {incremental['seconds']} s, peak {full['peak_rss_mb']} MiB"])
