@@ -1,5 +1,5 @@
-"""Throughput under concurrent clients: ``/api/search`` on a served Stadshus, driven by ``loadgen`` in a
-separate process at 1, 4, 16 and 64 clients.
+"""Throughput under concurrent clients: ``/api/search`` on a served Stadshus, driven by wrk (``wrk.py``) in
+a separate process at 1, 4, 16 and 64 clients.
 
     python -m eval.bench.load [--quick] [--duration SECONDS]
 
@@ -16,7 +16,8 @@ import argparse
 
 import httpx
 
-from .common import BenchError, ensure_index, gold_questions, load_average, print_table, run_child, serve, write_result
+from . import wrk
+from .common import BenchError, ensure_index, gold_questions, load_average, print_table, serve, write_result
 
 LEVELS = (1, 4, 16, 64)
 # (uvicorn workers, the embedder's threads (STADSHUS_EMBED_THREADS; None: the default), query mix)
@@ -26,22 +27,13 @@ CONFIGURATIONS = (
     (1, 1, "distinct"),
     (2, None, "distinct"),
 )
-MAX_REQUESTS = 3000
 
 
 def drive(url: str, mix: str, levels: tuple[int, ...], duration: float) -> list[dict]:
-    """One loadgen process per concurrency level, one after another."""
+    """One wrk run per concurrency level, one after another."""
     runs = []
     for concurrency in levels:
-        summary = run_child(
-            "eval.bench.loadgen",
-            "--url", url,
-            "--concurrency", str(concurrency),
-            "--duration", str(duration),
-            "--max-requests", str(MAX_REQUESTS),
-            "--mix", mix,
-            timeout=duration + 180,
-        )
+        summary = wrk.run(url, mix, concurrency, duration)
         runs.append(summary)
         print(f"  {mix:8} c={concurrency:<3} {summary['requests_per_second']:7.1f} req/s  "
               f"p50 {summary['latency']['median_ms']} ms  p99 {summary['latency']['p99_ms']} ms  errors {summary['errors']}", flush=True)
@@ -75,11 +67,11 @@ def run(duration: float, quick: bool) -> dict:
         for r in entry["runs"]
     ]
     print_table(
-        f"/api/search under load, {duration:.0f} s per level (at most {MAX_REQUESTS} requests), latency in ms",
+        f"/api/search under load from wrk, {duration:.0f} s per level, latency in ms",
         ["workers", "threads", "mix", "clients", "requests", "req/s", "p50", "p99", "errors", "server RSS MiB"],
         rows,
     )
-    payload = {"endpoint": "/api/search", "duration_per_level_s": duration, "max_requests": MAX_REQUESTS, "results": results}
+    payload = {"endpoint": "/api/search", "generator": "wrk", "duration_per_level_s": duration, "results": results}
     write_result("load", payload, started_load)
     return payload
 
