@@ -132,14 +132,15 @@ class TestFaissFlat(VectorStoreContract):
         finally:
             faiss.omp_set_num_threads(original)
 
-    def test_a_large_subset_is_searched_through_the_index(self, store, vectors, query, monkeypatch):
-        # Above EXACT_SUBSET_MAX rows the index searches with a selector instead of gathering the rows.
-        monkeypatch.setattr(vectorstore, "EXACT_SUBSET_MAX", 10)
+    def test_a_large_subset_gives_the_exact_ranking_of_its_rows(self, store, vectors, query, monkeypatch):
+        # An HNSW store over-fetches from the graph for filters above OVERFETCH_SHARE; a flat one scores exactly.
+        monkeypatch.setattr(vectorstore, "OVERFETCH_SHARE", 0.1)
         subset = np.arange(0, SIZE, 2, dtype=np.int64)
         positions, scores = store.search(query, 10, subset)
-        assert set(positions.tolist()) <= set(subset.tolist())
         assert positions.tolist() == exact_top(vectors, query, 10, subset).tolist()
         np.testing.assert_allclose(scores, vectors[positions] @ query, atol=1e-5)
+        everything, _ = store.search(query, len(subset), subset)
+        assert sorted(everything.tolist()) == subset.tolist()
 
     def test_loaded_vectors_are_a_read_only_view_that_outlives_the_store(self, store, vectors, tmp_path):
         store.save(tmp_path / "dense")
