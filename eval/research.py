@@ -229,7 +229,7 @@ def differences_found(
     added (an item of the later version) or removed (of the earlier); None for a single-version document."""
     found: list[bool | None] = []
     for item in question.evidence:
-        if item.doc_id not in index.documents or len(versions(index.documents, item.doc_id)) < 2:
+        if item.doc_id not in index.documents or len(versions(index.documents.infos, item.doc_id)) < 2:
             found.append(None)
             continue
         new = compared(item.doc_id)
@@ -248,14 +248,14 @@ def outside_years(question: ResearchQuestion, answer: Answer, passages: Sequence
     """Documents of retrieved or cited passages whose years miss the question's ``year_from``..``year_to``."""
     used = {p.chunk.doc_id for p in passages} | {c.doc_id for c in answer.citations}
     years = (question.year_from, question.year_to)
-    return sorted(doc_id for doc_id in used if not years_overlap(document_years(index.documents[doc_id]), *years))
+    return sorted(doc_id for doc_id in used if not years_overlap(document_years(index.documents.infos[doc_id]), *years))
 
 
 def time_ordered(question: ResearchQuestion, answer: Answer, index: StoredIndex) -> bool | None:
     """Whether a development question's citations come in the order of their documents' periods."""
     if not DEVELOPMENT.search(question.question) or len(answer.citations) < 2:
         return None
-    return in_order([period_start(index.documents[c.doc_id]) for c in answer.citations])
+    return in_order([period_start(index.documents.infos[c.doc_id]) for c in answer.citations])
 
 
 # Scores
@@ -348,7 +348,7 @@ def evaluate_research(engine: Engine, questions: Sequence[ResearchQuestion]) -> 
 
     def compared(doc_id: str) -> WhatsNew:
         # One comparison per report: whats_new compares the same last two versions for every member.
-        family = tuple(d.doc_id for d in versions(index.documents, doc_id))
+        family = tuple(d.doc_id for d in versions(index.documents.infos, doc_id))
         if family not in comparisons:
             comparisons[family] = whats_new(engine, doc_id)
         return comparisons[family]

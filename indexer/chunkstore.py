@@ -16,7 +16,6 @@ document and districts) is answered from them without reading a record.
 from __future__ import annotations
 
 import json
-import mmap
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from functools import lru_cache
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .records import RecordError, RecordFile
 from .types import Chunk
 
 RECORDS_FILE = "chunks.jsonl"
@@ -32,17 +32,12 @@ TABLE_DIR = "chunk_table"
 DECODED_CACHE = 4096
 
 
-class ChunkRecordError(ValueError):
-    """A chunk record that cannot be read back (a damaged ``chunks.jsonl``)."""
-
-
 class ChunkTable(Sequence[Chunk]):
     """The chunks of one build, in position order; ``table[i]`` decodes record ``i`` (cached)."""
 
     def __init__(
         self,
-        records: bytes | mmap.mmap,
-        offsets: np.ndarray,
+        records: RecordFile,
         documents: np.ndarray,
         districts: np.ndarray,
         district_offsets: np.ndarray,
@@ -50,7 +45,6 @@ class ChunkTable(Sequence[Chunk]):
         district_names: Sequence[str],
     ):
         self._records = records
-        self._offsets = offsets
         self._documents = documents
         self._districts = districts
         self._district_offsets = district_offsets
@@ -69,12 +63,7 @@ class ChunkTable(Sequence[Chunk]):
         doc_index = {doc_id: i for i, doc_id in enumerate(doc_ids)}
         district_names = sorted({name for chunk in chunks for name in chunk.districts})
         district_index = {name: i for i, name in enumerate(district_names)}
-        offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-        with (build / RECORDS_FILE).open("wb") as out:
-            for position, chunk in enumerate(chunks):
-                line = (json.dumps(asdict(chunk), ensure_ascii=False) + "\n").encode("utf-8")
-                out.write(line)
-                offsets[position + 1] = offsets[position] + len(line)
+        offsets = RecordFile.write(build / RECORDS_FILE, (asdict(chunk) for chunk in chunks))
         table = build / TABLE_DIR
         table.mkdir()
         np.save(table / "offsets.npy", offsets, allow_pickle=False)
@@ -88,7 +77,7 @@ class ChunkTable(Sequence[Chunk]):
 
     @classmethod
     def open(cls, build: Path, mmap_arrays: bool = True) -> ChunkTable:
-        """Open the table written by ``write``; raises ChunkRecordError when its files disagree."""
+        """Open the table written by ``write``; raises RecordError when its files disagree."""
         table = build / TABLE_DIR
         mode = "r" if mmap_arrays else None
 
@@ -99,19 +88,18 @@ class ChunkTable(Sequence[Chunk]):
         names = json.loads((table / "names.json").read_text(encoding="utf-8"))
         offsets, documents = array("offsets.npy"), array("documents.npy")
         districts, district_offsets = array("districts.npy"), array("district_offsets.npy")
-        records = _map(build / RECORDS_FILE)
+        records = RecordFile(build / RECORDS_FILE, offsets)
         if (
             len(offsets) != len(documents) + 1
             or len(district_offsets) != len(documents) + 1
-            or int(offsets[-1]) != len(records)
             or int(district_offsets[-1]) != len(districts)
         ):
-            raise ChunkRecordError(f"the chunk records and their table in {build} are inconsistent (sizes differ)")
+            raise RecordError(f"the chunk records and their table in {build} are inconsistent (sizes differ)")
         if len(documents) and (int(documents.max()) >= len(names["documents"]) or int(documents.min()) < 0):
-            raise ChunkRecordError(f"the chunk table in {build} names documents it does not list")
+            raise RecordError(f"the chunk table in {build} names documents it does not list")
         if len(districts) and (int(districts.max()) >= len(names["districts"]) or int(districts.min()) < 0):
-            raise ChunkRecordError(f"the chunk table in {build} names districts it does not list")
-        return cls(records, offsets, documents, districts, district_offsets, names["documents"], names["districts"])
+            raise RecordError(f"the chunk table in {build} names districts it does not list")
+        return cls(records, documents, districts, district_offsets, names["documents"], names["districts"])
 
     def __len__(self) -> int:
         return len(self._documents)
@@ -129,13 +117,12 @@ class ChunkTable(Sequence[Chunk]):
             yield self._decode(position)
 
     def _read(self, position: int) -> Chunk:
-        line = self._records[int(self._offsets[position]) : int(self._offsets[position + 1])]
+        data = self._records.read(position)
         try:
-            data = json.loads(line)
             data["districts"] = tuple(data["districts"])
             return Chunk(**data)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ChunkRecordError(f"chunk record {position} cannot be read ({type(exc).__name__}: {exc})") from exc
+        except (KeyError, TypeError) as exc:
+            raise RecordError(f"chunk record {position} cannot be read ({type(exc).__name__}: {exc})") from exc
 
     def doc_id(self, position: int) -> str:
         """The document of the chunk at ``position`` (no record is read)."""
@@ -174,14 +161,6 @@ class ChunkTable(Sequence[Chunk]):
             return int(positions[int(number)])
         # Ids of another shape (or documents whose chunks were not numbered from 0): look through the document.
         return next((int(p) for p in positions if self[p].chunk_id == chunk_id), None)
-
-
-def _map(path: Path) -> bytes | mmap.mmap:
-    """The file's bytes, memory-mapped (an empty file cannot be mapped and has no bytes to share)."""
-    with path.open("rb") as handle:
-        if not path.stat().st_size:
-            return b""
-        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def _group(keys: np.ndarray, count: int, values: np.ndarray | None = None) -> list[np.ndarray]:

@@ -4,7 +4,7 @@
       current -> builds/<build id>     a symlink, replaced in one rename when a build is complete
       builds/<build id>/
         manifest.json                  embedder, chunking, versions, a hash per document
-        documents.jsonl                cleaned documents (text, pages, sections)
+        documents.jsonl, document_table/  cleaned documents, texts read on demand (see indexer.documentstore)
         chunks.jsonl, chunk_table/     chunk records, read on demand (see indexer.chunkstore)
         duplicates.json                near-duplicate chunk positions
         dense/                         the vector store (dense.faiss, which holds the vectors)
@@ -22,20 +22,22 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from .chunkstore import RECORDS_FILE, ChunkTable
+from .documentstore import DocumentTable
 from .lexical import BM25Index
-from .types import Chunk, Document, PageSpan, Section
+from .types import Chunk, Document
 from .vectorstore import FaissStore
 
-# Format 2 added chunk_table/; the records and vectors of format 1 builds can still be reused.
-FORMAT_VERSION = 2
-REUSABLE_FORMATS = (1, 2)
+# Format 2 added chunk_table/, format 3 document_table/; the chunk records and vectors of older builds
+# can still be reused.
+FORMAT_VERSION = 3
+REUSABLE_FORMATS = (1, 2, 3)
 CURRENT = "current"
 BUILDS = "builds"
 
@@ -90,7 +92,7 @@ class StoredIndex:
 
     path: Path
     manifest: Manifest
-    documents: dict[str, Document]
+    documents: DocumentTable
     chunks: ChunkTable
     dense: FaissStore
     lexical: BM25Index
@@ -135,7 +137,7 @@ def load_index(index_dir: Path, embedder_name: str | None = None, max_distance: 
             "(STADSHUS_EMBEDDER): rebuild with `stadshus index` or configure the index's embedder"
         )
     try:
-        documents = {doc.doc_id: doc for doc in (_document(json.loads(line)) for line in _lines(build / "documents.jsonl"))}
+        documents = DocumentTable.open(build)
         chunks = ChunkTable.open(build, mmap_arrays=mmap)
         duplicates = {int(k): v for k, v in json.loads((build / "duplicates.json").read_text("utf-8")).items()}
         dense = FaissStore.load(build / "dense", mmap=mmap)
@@ -162,9 +164,7 @@ def write_build(
     staging = builds / f".{manifest.build_id}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    with (staging / "documents.jsonl").open("w", encoding="utf-8") as out:
-        for document in documents:
-            out.write(json.dumps(asdict(document), ensure_ascii=False) + "\n")
+    DocumentTable.write(staging, documents)
     ChunkTable.write(staging, chunks, [document.doc_id for document in documents])
     (staging / "duplicates.json").write_text(json.dumps({str(k): v for k, v in duplicates.items()}), "utf-8")
     dense.save(staging / "dense")
@@ -241,15 +241,6 @@ def _lines(path: Path) -> Iterator[str]:
         for line in handle:
             if line.strip():
                 yield line
-
-
-def _document(data: dict) -> Document:
-    data["districts"] = tuple(data["districts"])
-    data["pages"] = tuple(PageSpan(**page) for page in data["pages"])
-    data["sections"] = tuple(
-        Section(tuple(s["path"]), s["start"], s["end"], tuple(s["districts"])) for s in data["sections"]
-    )
-    return Document(**data)
 
 
 def _chunk(data: dict) -> Chunk:

@@ -64,6 +64,30 @@ class Document:
         starts = [page.start for page in self.pages]
         return self.pages[max(0, bisect.bisect_right(starts, offset) - 1)].number
 
+    @property
+    def info(self) -> DocumentInfo:
+        """The document's metadata without its text and structure."""
+        return DocumentInfo(
+            self.doc_id, self.source, self.title, self.sha256, self.organisation, self.doc_type, self.year, self.period,
+            self.districts,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """A document's metadata: what filtering, grouping and dating read, kept in memory for every document
+    while texts are read on demand."""
+
+    doc_id: str
+    source: str
+    title: str
+    sha256: str
+    organisation: str | None = None
+    doc_type: str = "dokument"
+    year: int | None = None
+    period: str | None = None
+    districts: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True, slots=True)
 class Chunk:

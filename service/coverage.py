@@ -168,7 +168,7 @@ def city_organisations(engine: Engine) -> tuple[str, ...]:
     """Organisations of indexed documents that belong to no district (city-wide offices), sorted."""
     names = {
         document.organisation
-        for document in engine.index.documents.values()
+        for document in engine.index.documents.infos.values()
         if document.organisation and not engine.gazetteer.find(document.organisation, ignore_case=True)
     }
     return tuple(sorted(names))
@@ -254,7 +254,7 @@ def _candidates(engine: Engine, query: str, base: Filters, organisations: tuple[
     searches = [(base, engine.settings.list_passages)]
     searches += [(Filters((name,), (), base.year_from, base.year_to), ROW_PASSAGES) for name in engine.gazetteer.names]
     for organisation in organisations:
-        doc_ids = tuple(sorted(d.doc_id for d in engine.index.documents.values() if d.organisation == organisation))
+        doc_ids = tuple(sorted(d.doc_id for d in engine.index.documents.infos.values() if d.organisation == organisation))
         searches.append((Filters((), doc_ids, base.year_from, base.year_to), ROW_PASSAGES))
     seen: dict[str, Passage] = {}
     for filters, k in searches:
@@ -268,7 +268,7 @@ def _attribute(engine: Engine, sentence: ScoredSentence, organisations: tuple[st
     """The answerer's district attribution, plus the city-wide organisations the sentence belongs to."""
     attributed = engine.answerer.scorer.attribute(sentence)
     chunk = sentence.passage.chunk
-    owner = engine.index.documents[chunk.doc_id].organisation
+    owner = engine.index.documents.infos[chunk.doc_id].organisation
     shown = involvement(sentence.text)
     for organisation in organisations:
         own = organisation == owner and not engine.gazetteer.find(chunk.section)

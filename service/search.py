@@ -14,7 +14,7 @@ from indexer.embedders import Embedder
 from indexer.gazetteer import Gazetteer
 from indexer.settings import Settings
 from indexer.storage import StoredIndex
-from indexer.types import Document, Passage
+from indexer.types import Document, DocumentInfo, Passage
 
 from .fusion import fuse, fuse_scores
 
@@ -56,7 +56,7 @@ class SearchOptions:
     collapse_duplicates: bool = True
 
 
-def document_years(document: Document) -> tuple[int, int] | None:
+def document_years(document: DocumentInfo | Document) -> tuple[int, int] | None:
     """The years a document covers: its period range ("2017–2022") or its single year."""
     if document.period:
         years = [int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", document.period)]
@@ -76,7 +76,7 @@ class Searcher:
         self.embed_query = lru_cache(maxsize=2048)(embedder.embed_query)
         # First and last year of each document, aligned with the chunk table's documents; a document
         # without a year never passes a year filter.
-        years = [document_years(index.documents[doc_id]) or (NO_YEAR, -NO_YEAR) for doc_id in index.chunks.doc_ids]
+        years = [document_years(index.documents.infos[doc_id]) or (NO_YEAR, -NO_YEAR) for doc_id in index.chunks.doc_ids]
         self._first_year = np.array([first for first, _ in years], dtype=np.int64)
         self._last_year = np.array([last for _, last in years], dtype=np.int64)
 
@@ -159,7 +159,7 @@ class Searcher:
     def passages(self, ranked: list[tuple[int, float]], k: int, collapse: bool) -> list[Passage]:
         """The first ``k`` passages of ``ranked`` (chunk position, score) pairs, numbered from 1. With
         ``collapse``, near-duplicates show once: at the best-ranked of them, the others' documents in ``also_in``."""
-        chunks, documents = self.index.chunks, self.index.documents
+        chunks, documents = self.index.chunks, self.index.documents.infos
         passages: list[Passage] = []
         absorbed: set[int] = set()
         for position, score in ranked:

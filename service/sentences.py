@@ -94,7 +94,7 @@ class SentenceScorer:
         of its section (else of its document), and the districts it names itself."""
         chunk = sentence.passage.chunk
         gazetteer = self.searcher.gazetteer
-        document = self.searcher.index.documents[chunk.doc_id]
+        document = self.searcher.index.documents.infos[chunk.doc_id]
         own = gazetteer.find(chunk.section) or document.districts
         shown = involvement(sentence.text)
         attributed = [(district, shown) for district in own]

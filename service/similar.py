@@ -36,8 +36,9 @@ def similar_passages(engine: Engine, chunk_id: str, k: int = 10, other_districts
         raise UnknownChunk(f"Okänt textstycke: {chunk_id!r}. Det kan ha försvunnit vid en omindexering; sök igen.")
     k = engine.searcher.check_k(k)
     source = index.chunks[position]
-    family = family_id(index.documents[source.doc_id])
-    excluded_docs = {doc_id for doc_id, document in index.documents.items() if family_id(document) == family}
+    infos = index.documents.infos
+    family = family_id(infos[source.doc_id])
+    excluded_docs = {doc_id for doc_id, info in infos.items() if family_id(info) == family}
     excluded = {position, *index.duplicates.get(position, [])}
     districts = set(source.districts) if other_districts_only else set()
 

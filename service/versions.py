@@ -13,18 +13,20 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from rapidfuzz import fuzz
 
 from indexer.cleaning import BOILERPLATE, INLINE_BREAK, TERMINAL
-from indexer.types import Answer, Citation, Document, Section
+from indexer.types import Answer, Citation, Document, DocumentInfo, Section
 
 from .engine import Engine
 from .search import document_years
 from .timeline import period_start
 
 SectionStatus = Literal["added", "removed", "changed", "unchanged"]
+# A document or its metadata: version families are read off the metadata alone.
+Described = TypeVar("Described", Document, DocumentInfo)
 FOLD = str.maketrans({"”": '"', "“": '"', "„": '"', "«": '"', "»": '"', "’": "'", "‘": "'", "`": "'",
                       "–": "-", "—": "-", "‐": "-", "‑": "-", "\u00ad": None})
 # Words that tell versions of one report apart: "tertialrapport 2", "T2", "version 3", "reviderad".
@@ -135,7 +137,7 @@ class WhatsNew:
 # Report families
 
 
-def report_families(documents: Mapping[str, Document] | Iterable[Document]) -> dict[str, str]:
+def report_families(documents: Mapping[str, DocumentInfo] | Iterable[DocumentInfo]) -> dict[str, str]:
     """Each document id mapped to its report family id; versions of one report share a family.
 
     A family is an organisation, a title without version words and the years covered, e.g.
@@ -145,7 +147,7 @@ def report_families(documents: Mapping[str, Document] | Iterable[Document]) -> d
     return {document.doc_id: family_id(document) for document in docs}
 
 
-def family_id(document: Document) -> str:
+def family_id(document: DocumentInfo | Document) -> str:
     """The report family of one document (see ``report_families``)."""
     title = TRAILING_PARENTHESIS.sub("", document.title)
     title = " ".join(VERSION_WORDS.sub(" ", normalise(title)).split())
@@ -154,7 +156,7 @@ def family_id(document: Document) -> str:
     return f"{_slug(document.organisation or '-')}/{_slug(title)}/{period}"
 
 
-def versions(documents: Mapping[str, Document], doc_id: str) -> list[Document]:
+def versions(documents: Mapping[str, DocumentInfo], doc_id: str) -> list[DocumentInfo]:
     """The versions of ``doc_id``'s report, earliest first (by period start, then id)."""
     document = _document(documents, doc_id)
     family = family_id(document)
@@ -270,9 +272,9 @@ def whats_new(engine: Engine, doc_id: str) -> WhatsNew:
 
     Raises ``UnknownDocument`` for an unknown id and ``NoEarlierVersion`` for a report with one version.
     """
-    members = versions(engine.index.documents, doc_id)
+    members = versions(engine.index.documents.infos, doc_id)
     if len(members) < 2:
-        title = engine.index.documents[doc_id].title
+        title = engine.index.documents.infos[doc_id].title
         raise NoEarlierVersion(f"Det finns ingen annan version av ”{title}” i dokumenten att jämföra med.")
     previous, latest = members[-2], members[-1]
     return WhatsNew(family_id(latest), latest.doc_id, previous.doc_id, compare(engine, previous.doc_id, latest.doc_id))
@@ -281,7 +283,7 @@ def whats_new(engine: Engine, doc_id: str) -> WhatsNew:
 def whats_new_answer(engine: Engine, doc_id: str, question: str) -> Answer:
     """``whats_new`` as a cited answer: one line per changed section, each new sentence quoted."""
     new = whats_new(engine, doc_id)
-    documents = engine.index.documents
+    documents = engine.index.documents.infos
     latest, previous = documents[new.latest], documents[new.previous]
     citations: list[Citation] = []
     lines: list[str] = []
@@ -303,7 +305,7 @@ def whats_new_answer(engine: Engine, doc_id: str, question: str) -> Answer:
 # Helpers
 
 
-def _document(documents: Mapping[str, Document], doc_id: str) -> Document:
+def _document(documents: Mapping[str, Described], doc_id: str) -> Described:
     if doc_id not in documents:
         raise UnknownDocument(f"Okänt dokument: {doc_id!r}. Se /api/documents för giltiga id.")
     return documents[doc_id]
@@ -345,7 +347,7 @@ def _citation(engine: Engine, number: int, ref: SentenceRef) -> Citation:
     """A citation of a sentence, pointing at the chunk that holds its start."""
     document = engine.index.documents[ref.doc_id]
     chunk = min(
-        (c for c in engine.index.chunks if c.doc_id == ref.doc_id),
+        (engine.index.chunks[p] for p in engine.index.chunks.positions_of_documents([ref.doc_id])),
         key=lambda c: (not c.start <= ref.start < c.end, abs(c.start - ref.start)),
     )
     return Citation.quoting(number, chunk, document.title, ref.start, ref.end, ref.text, ref.page)

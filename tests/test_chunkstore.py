@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.chunkstore import RECORDS_FILE, ChunkRecordError, ChunkTable
+from indexer.chunkstore import RECORDS_FILE, ChunkTable
+from indexer.records import RecordError
 from indexer.types import Chunk
 
 DOCUMENTS = ("farsta-2017", "bromma-2022", "tom")
@@ -103,7 +104,7 @@ def test_records_of_another_length_than_the_table_are_refused(written):
     build, _ = written
     with (build / RECORDS_FILE).open("a", encoding="utf-8") as out:
         out.write('{"extra": 1}\n')
-    with pytest.raises(ChunkRecordError, match="inconsistent"):
+    with pytest.raises(RecordError, match="inconsistent"):
         ChunkTable.open(build)
 
 
@@ -114,5 +115,5 @@ def test_a_damaged_record_of_the_same_length_fails_when_read(written):
     (build / RECORDS_FILE).write_bytes(b"#" * first_line + records[first_line:])
     table = ChunkTable.open(build)
     assert table[1] == chunks[1]
-    with pytest.raises(ChunkRecordError, match="chunk record 0"):
+    with pytest.raises(RecordError, match="record 0"):
         table[0]

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from indexer.chunkstore import ChunkRecordError
+from indexer.records import RecordError
 from indexer.embedders import EmbedderError
 from indexer.storage import IndexCorrupt, IndexMismatch, IndexMissing
 from service.schemas.errors import ErrorResponse
@@ -46,7 +46,7 @@ def unavailable_message(exc: Exception) -> str:
     """Why the service has no index: a Swedish sentence on what to do, then the English cause."""
     if isinstance(exc, IndexMissing):
         swedish = "Det finns inget sökindex ännu. Kör `stadshus index` och starta om tjänsten."
-    elif isinstance(exc, (IndexCorrupt, ChunkRecordError)):
+    elif isinstance(exc, (IndexCorrupt, RecordError)):
         swedish = "Sökindexet är skadat. Bygg om det med `stadshus index` och starta om tjänsten."
     elif isinstance(exc, IndexMismatch):
         swedish = (
@@ -123,8 +123,8 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = STATUS_MESSAGES.get(exc.status_code, "Förfrågan kunde inte behandlas.")
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(ChunkRecordError)
-    async def damaged_index(request: Request, exc: ChunkRecordError) -> JSONResponse:
+    @app.exception_handler(RecordError)
+    async def damaged_index(request: Request, exc: RecordError) -> JSONResponse:
         # A record found damaged only when a request read it: the index needs rebuilding, not the request.
         logger.error("damaged index record on %s %s: %s", request.method, request.url.path, exc)
         return JSONResponse({"detail": unavailable_message(exc)}, status_code=503)

@@ -39,7 +39,7 @@ def is_version_question(question: str) -> bool:
 def versioned_document(engine: Engine, question: str, filters: Filters) -> str | None:
     """The document a version question is about: the document filter, a document id the question names,
     or the one report with several versions about the districts named (in the question or the filter)."""
-    documents = engine.index.documents
+    documents = engine.index.documents.infos
     if filters.doc_ids:
         return filters.doc_ids[0] if len(filters.doc_ids) == 1 else None
     named = [doc_id for doc_id in documents if doc_id.lower() in question.lower()]

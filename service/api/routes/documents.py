@@ -25,12 +25,12 @@ router = APIRouter(prefix="/api", tags=["dokument"])
 def list_documents(engine: EngineDep) -> list[DocumentSummary]:
     """Every indexed document, by id."""
     records = engine.index.manifest.documents
-    links = version_links(engine.index.documents)
+    links = version_links(engine.index.documents.infos)
     return [
         document_summary(document, records[doc_id].chunks).model_copy(
             update={"family": links[doc_id][0], "versions": links[doc_id][1]}
         )
-        for doc_id, document in sorted(engine.index.documents.items())
+        for doc_id, document in sorted(engine.index.documents.infos.items())
     ]
 
 
@@ -74,5 +74,5 @@ def get_document(
             )
         passage = (start, end)
     detail = document_detail(document, engine.index.manifest.documents[doc_id].chunks, passage)
-    members = [d.doc_id for d in versions(engine.index.documents, doc_id)]
+    members = [d.doc_id for d in versions(engine.index.documents.infos, doc_id)]
     return detail.model_copy(update={"family": family_id(document), "versions": members})
