@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -409,6 +410,13 @@ def test_engine_loads_once_in_the_lifespan(engine, monkeypatch, review_settings)
             assert client.get("/api/search", params={"q": "trygghet"}).status_code == 200
         assert client.get("/healthz").json()["status"] == "ok"
     assert loads == [engine.settings]
+
+
+def test_the_served_requests_at_once_are_the_settings(engine, review_settings):
+    settings = engine.settings.model_copy(update={"request_threads": 3})
+    with TestClient(create_app(settings=settings, engine=engine, review_settings=review_settings)) as client:
+        assert client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens) == 3
+        assert client.get("/api/search", params={"q": "trygghet"}).status_code == 200
 
 
 def _copy_index(source: Path, target: Path) -> Path:

@@ -3,7 +3,9 @@ two cores took enough of them to throttle the server it measured (64 clients: 60
 asyncio + httpx generator, 206 from wrk, against the same server).
 
 A Lua script gives wrk the queries: the gold questions in a shuffled cycle, and for the ``distinct`` mix
-each with a unique suffix, so that every request embeds anew. Its ``done`` hook prints one JSON line with
+each with a number suffix unique to the request, so that every request embeds anew. The numbers of a run
+begin at a random offset: a counter from 0 in every run would find the previous runs' queries in the
+server's cache (which made 16 clients look three times faster than they were). Its ``done`` hook prints one JSON line with
 the counts and latency percentiles. Only loopback addresses are accepted.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
+import secrets
 import shutil
 import socket
 import subprocess
@@ -47,15 +50,16 @@ def loopback_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def script(mix: str, seed: int = 0) -> str:
-    """The Lua script: the request paths of the gold questions and how each request picks one."""
+def script(mix: str, seed: int = 0, first: int = 0) -> str:
+    """The Lua script: the request paths of the gold questions and how each request picks one; the
+    distinct suffixes count from ``first``."""
     questions = gold_questions()
     random.Random(seed).shuffle(questions)
     paths = ", ".join(json.dumps(f"/api/search?k=10&q={quote(q)}") for q in questions)
     # A unique " (n)" after the question makes every query new to the server's embedding cache.
     suffix = ' .. "%20%28" .. counter .. "%29"' if mix == "distinct" else ""
     return (
-        f"paths = {{{paths}}}\ncounter = 0\n"
+        f"paths = {{{paths}}}\ncounter = {first}\n"
         "request = function()\n  counter = counter + 1\n"
         f"  return wrk.format(\"GET\", paths[(counter % #paths) + 1]{suffix})\nend\n" + SUMMARY
     )
@@ -69,7 +73,7 @@ def run(url: str, mix: str, connections: int, seconds: float) -> dict:
     url = loopback_url(url)
     with tempfile.TemporaryDirectory(prefix="stadshus-wrk-") as folder:
         lua = Path(folder) / "queries.lua"
-        lua.write_text(script(mix), encoding="utf-8")
+        lua.write_text(script(mix, first=secrets.randbelow(10**5) * 10**4), encoding="utf-8")
         done = subprocess.run(
             [binary, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(lua), url],
             capture_output=True, text=True, timeout=seconds + 120,

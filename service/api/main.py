@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,6 +57,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the index and the embedder once and open the review database; if either fails, serve on and
     report why (the index: 503 everywhere; the review database: 503 on /api/reviews only)."""
     state: ServiceState = app.state.service
+    # Every route and dependency that is not async runs in this pool; a small one queues requests fairly
+    # instead of letting many share the cores and all finish late.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = state.settings.request_threads
     if state.engine is None:
         try:
             state.engine = await run_in_threadpool(load_engine, state.settings)
