@@ -7,7 +7,7 @@ made by the service from them. Offsets always point into ``Document.text``, the 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 
@@ -41,39 +41,6 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
-class Document:
-    """A cleaned source document with its metadata and structure."""
-
-    doc_id: str
-    source: str
-    title: str
-    text: str
-    sha256: str
-    organisation: str | None = None
-    doc_type: str = "dokument"
-    year: int | None = None
-    period: str | None = None
-    districts: tuple[str, ...] = ()
-    pages: tuple[PageSpan, ...] = ()
-    sections: tuple[Section, ...] = ()
-
-    def page_at(self, offset: int) -> int | None:
-        """The page number holding ``offset`` of the cleaned text, or None for unpaginated sources."""
-        if not self.pages:
-            return None
-        starts = [page.start for page in self.pages]
-        return self.pages[max(0, bisect.bisect_right(starts, offset) - 1)].number
-
-    @property
-    def info(self) -> DocumentInfo:
-        """The document's metadata without its text and structure."""
-        return DocumentInfo(
-            self.doc_id, self.source, self.title, self.sha256, self.organisation, self.doc_type, self.year, self.period,
-            self.districts,
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class DocumentInfo:
     """A document's metadata: what filtering, grouping and dating read, kept in memory for every document
     while texts are read on demand."""
@@ -87,6 +54,27 @@ class DocumentInfo:
     year: int | None = None
     period: str | None = None
     districts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document(DocumentInfo):
+    """A cleaned source document: its metadata, its text and the structure of the text."""
+
+    text: str
+    pages: tuple[PageSpan, ...] = ()
+    sections: tuple[Section, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page number holding ``offset`` of the cleaned text, or None for unpaginated sources."""
+        if not self.pages:
+            return None
+        starts = [page.start for page in self.pages]
+        return self.pages[max(0, bisect.bisect_right(starts, offset) - 1)].number
+
+    @property
+    def info(self) -> DocumentInfo:
+        """The document's metadata without its text and structure."""
+        return DocumentInfo(**{f.name: getattr(self, f.name) for f in fields(DocumentInfo)})
 
 
 @dataclass(frozen=True, slots=True)

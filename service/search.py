@@ -14,7 +14,7 @@ from indexer.embedders import Embedder
 from indexer.gazetteer import Gazetteer
 from indexer.settings import Settings
 from indexer.storage import StoredIndex
-from indexer.types import Document, DocumentInfo, Passage
+from indexer.types import DocumentInfo, Passage
 
 from .fusion import fuse, fuse_scores
 
@@ -56,7 +56,7 @@ class SearchOptions:
     collapse_duplicates: bool = True
 
 
-def document_years(document: DocumentInfo | Document) -> tuple[int, int] | None:
+def document_years(document: DocumentInfo) -> tuple[int, int] | None:
     """The years a document covers: its period range ("2017–2022") or its single year."""
     if document.period:
         years = [int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", document.period)]

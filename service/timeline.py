@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from indexer.types import Document, DocumentInfo
+from indexer.types import DocumentInfo
 
 from .search import document_years
 
@@ -14,7 +14,7 @@ QUARTER = re.compile(r"\b(?:q|kvartal\s*)([1-4])\b", re.IGNORECASE)
 UNDATED = (10_000, 13)
 
 
-def period_start(document: DocumentInfo | Document) -> tuple[int, int]:
+def period_start(document: DocumentInfo) -> tuple[int, int]:
     """(year, month) where the document's period begins; undated documents sort last.
 
     A tertial report's period begins in January, May or September, a quarter's every third month;

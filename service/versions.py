@@ -25,8 +25,8 @@ from .search import document_years
 from .timeline import period_start
 
 SectionStatus = Literal["added", "removed", "changed", "unchanged"]
-# A document or its metadata: version families are read off the metadata alone.
-Described = TypeVar("Described", Document, DocumentInfo)
+# A document or only its metadata (a Document is a DocumentInfo): version families need the metadata alone.
+Described = TypeVar("Described", bound=DocumentInfo)
 FOLD = str.maketrans({"”": '"', "“": '"', "„": '"', "«": '"', "»": '"', "’": "'", "‘": "'", "`": "'",
                       "–": "-", "—": "-", "‐": "-", "‑": "-", "\u00ad": None})
 # Words that tell versions of one report apart: "tertialrapport 2", "T2", "version 3", "reviderad".
@@ -147,7 +147,7 @@ def report_families(documents: Mapping[str, DocumentInfo] | Iterable[DocumentInf
     return {document.doc_id: family_id(document) for document in docs}
 
 
-def family_id(document: DocumentInfo | Document) -> str:
+def family_id(document: DocumentInfo) -> str:
     """The report family of one document (see ``report_families``)."""
     title = TRAILING_PARENTHESIS.sub("", document.title)
     title = " ".join(VERSION_WORDS.sub(" ", normalise(title)).split())

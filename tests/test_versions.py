@@ -37,7 +37,7 @@ UNCHANGED = (
 
 
 def document(doc_id: str, title: str, organisation: str, period: str | None, year: int | None = 2022) -> Document:
-    return Document(doc_id, f"{doc_id}.txt", title, "", "", organisation=organisation, year=year, period=period)
+    return Document(doc_id, f"{doc_id}.txt", title, "", text="", organisation=organisation, year=year, period=period)
 
 
 @pytest.fixture(scope="module")

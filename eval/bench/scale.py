@@ -312,7 +312,7 @@ def build_served(size: int, scratch: Path) -> dict:
             parts.append(text)
             cursor += len(text) + 2
         documents.append(
-            Document(doc_id, f"{doc_id}.txt", f"Rapport {number}", "\n\n".join(parts), f"{number:064x}",
+            Document(doc_id, f"{doc_id}.txt", f"Rapport {number}", f"{number:064x}", text="\n\n".join(parts),
                      organisation=f"{district} stadsdelsförvaltning", year=2017 + number % 8, districts=(district,))
         )
     records_seconds = time.perf_counter() - started
