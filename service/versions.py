@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, TypeVar
 
 from rapidfuzz import fuzz
@@ -149,11 +150,17 @@ def report_families(documents: Mapping[str, DocumentInfo] | Iterable[DocumentInf
 
 def family_id(document: DocumentInfo) -> str:
     """The report family of one document (see ``report_families``)."""
-    title = TRAILING_PARENTHESIS.sub("", document.title)
+    return _family(document.title, document.organisation, document_years(document))
+
+
+# Families are looked up over every document per request (versions, more like this): normalising the
+# titles each time cost 420 ms at 25,000 documents.
+@lru_cache(maxsize=1 << 17)
+def _family(title: str, organisation: str | None, years: tuple[int, int] | None) -> str:
+    title = TRAILING_PARENTHESIS.sub("", title)
     title = " ".join(VERSION_WORDS.sub(" ", normalise(title)).split())
-    years = document_years(document)
     period = "-" if years is None else str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}"
-    return f"{_slug(document.organisation or '-')}/{_slug(title)}/{period}"
+    return f"{_slug(organisation or '-')}/{_slug(title)}/{period}"
 
 
 def versions(documents: Mapping[str, DocumentInfo], doc_id: str) -> list[DocumentInfo]:

@@ -5,8 +5,8 @@ asyncio + httpx generator, 206 from wrk, against the same server).
 A Lua script gives wrk the queries: the gold questions in a shuffled cycle, and for the ``distinct`` mix
 each with a number suffix unique to the request, so that every request embeds anew. The numbers of a run
 begin at a random offset: a counter from 0 in every run would find the previous runs' queries in the
-server's cache (which made 16 clients look three times faster than they were). Its ``done`` hook prints one JSON line with
-the counts and latency percentiles. Only loopback addresses are accepted.
+server's cache (which made 16 clients look three times faster than they were). Its ``done`` hook prints
+one JSON line with the counts and latency percentiles. Only loopback addresses are accepted.
 """
 
 from __future__ import annotations
