@@ -12,8 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 GOLD_FILE = GOLD_DIR / "questions.jsonl"
 RESEARCH_FILE = GOLD_DIR / "research.jsonl"
-QUESTION_TYPES = ("fact", "district", "list", "paraphrase", "spelling", "version", "unanswerable")
-QuestionType = Literal["fact", "district", "list", "paraphrase", "spelling", "version", "unanswerable"]
+QUESTION_TYPES = (
+    "fact", "district", "list", "paraphrase", "spelling", "version", "unanswerable",
+    "actor_list", "multi_part", "over_time", "near_miss", "english",
+)
+QuestionType = Literal[
+    "fact", "district", "list", "paraphrase", "spelling", "version", "unanswerable",
+    "actor_list", "multi_part", "over_time", "near_miss", "english",
+]
 RESEARCH_TYPES = ("coverage", "version", "time")
 ResearchType = Literal["coverage", "version", "time"]
 
@@ -40,7 +46,8 @@ class Evidence(BaseModel):
 
 
 class Question(BaseModel):
-    """One gold question with the evidence that answers it."""
+    """One gold question with the evidence that answers it (for a ``near_miss``, the evidence that comes
+    closest to what it asks, which the documents lack: ``missing``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,15 +58,27 @@ class Question(BaseModel):
     answerable: bool
     evidence: tuple[Evidence, ...]
     districts: tuple[str, ...] | None = None
+    actors: tuple[str, ...] | None = None
+    missing: str | None = Field(None, min_length=1)
     answer_contains: tuple[str, ...] = ()
     notes: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Question:
-        if self.answerable != bool(self.evidence):
+        if self.type == "near_miss":
+            # The documents come close but lack what is asked: evidence shows how close, if anything does.
+            if self.answerable:
+                raise ValueError("a near_miss question is not answerable")
+        elif self.answerable != bool(self.evidence):
             raise ValueError("answerable questions need evidence and unanswerable ones must have none")
         if self.type == "list" and (not self.districts or len(self.districts) != len(self.evidence)):
             raise ValueError("a list question needs one evidence item per district")
+        if (self.type == "actor_list") != (self.actors is not None):
+            raise ValueError("actors are required for actor_list questions and only for them")
+        if self.actors is not None and (not self.actors or len(self.actors) != len(self.evidence)):
+            raise ValueError("an actor_list question needs one evidence item per actor")
+        if (self.type == "near_miss") != (self.missing is not None):
+            raise ValueError("missing is required for near_miss questions and only for them")
         return self
 
 

@@ -252,8 +252,35 @@ def test_failures_list_missing_evidence_wrong_abstentions_and_wrong_districts():
 def test_gold_questions_load_by_split():
     dev, test, every = (load_questions(s) for s in (Split.dev, Split.test, Split.all))
     assert {q.split for q in dev} == {"dev"} and {q.split for q in test} == {"test"}
-    assert len(dev) + len(test) == len(every) == 119
+    assert len(dev) + len(test) == len(every) == 211
     assert all(len(q.evidence) == len(q.districts) for q in every if q.type == "list")
+    assert all(len(q.evidence) == len(q.actors) for q in every if q.type == "actor_list")
+    near_misses = [q for q in every if q.type == "near_miss"]
+    assert near_misses and all(not q.answerable and q.missing for q in near_misses)
+    assert any(q.evidence for q in near_misses)
+
+
+def gold_question(kind: str, answerable: bool = True, evidence: int = 1, **fields) -> Question:
+    items = tuple(Evidence(doc_id="norrmalm-naringsliv-2022", snippet=f"ett citat ur dokumentet nr {i}") for i in range(evidence))
+    return Question(id="q999", split="dev", type=kind, question="Vad?", answerable=answerable, evidence=items, **fields)
+
+
+def test_the_gold_model_holds_actors_and_missing_to_their_types():
+    assert gold_question("actor_list", evidence=2, actors=("SBR", "trafikkontoret")).actors == ("SBR", "trafikkontoret")
+    assert gold_question("near_miss", answerable=False, missing="2021").evidence
+    assert not gold_question("near_miss", answerable=False, evidence=0, missing="belopp").evidence
+    broken = [
+        dict(kind="actor_list", evidence=2, actors=("SBR",)),  # one evidence item per actor
+        dict(kind="actor_list"),  # actors required
+        dict(kind="fact", actors=("SBR",)),  # actors only for actor_list
+        dict(kind="near_miss", answerable=False),  # missing required
+        dict(kind="near_miss", missing="2021"),  # never answerable
+        dict(kind="fact", missing="2021"),  # missing only for near_miss
+        dict(kind="unanswerable", answerable=False),  # unanswerable still has no evidence
+    ]
+    for fields in broken:
+        with pytest.raises(ValueError):
+            gold_question(**fields)
 
 
 def test_a_broken_gold_file_names_its_line(tmp_path):

@@ -246,6 +246,29 @@ def test_both_gold_files_pass_their_validator():
     assert validate.main([]) == 0
 
 
+def test_the_validator_checks_the_rules_of_the_answer_types(tmp_path: Path):
+    validate = gold_validator()
+    items = [json.loads(line) for line in (validate.GOLD_DIR / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    kinds = ("actor_list", "near_miss", "multi_part", "over_time", "english", "fact")
+    first = {kind: next(i for i in items if i["type"] == kind) for kind in kinds}
+    first["actor_list"]["actors"] = first["actor_list"]["actors"][:-1]
+    del first["near_miss"]["missing"]
+    first["multi_part"]["answer_contains"] = first["multi_part"]["answer_contains"][:1]
+    first["over_time"]["evidence"] = first["over_time"]["evidence"][:1]
+    del first["english"]["answer_contains"]
+    first["fact"]["actors"] = ["Jernhusen"]
+    path = tmp_path / "questions.jsonl"
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    problems = validate.validate(path, validate.GOLD)[0]
+    qid = {kind: item["id"] for kind, item in first.items()}
+    assert any(p.startswith(f"{qid['actor_list']}: actor_list needs one evidence item per actor") for p in problems)
+    assert f"{qid['near_miss']}: near_miss question needs missing (the constraint the documents lack)" in problems
+    assert f"{qid['multi_part']}: multi_part question needs at least 2 answer_contains, has 1" in problems
+    assert f"{qid['over_time']}: over_time question needs at least 2 evidence items" in problems
+    assert f"{qid['english']}: english question needs at least 1 answer_contains, has 0" in problems
+    assert f"{qid['fact']}: actors is only for actor_list questions" in problems
+
+
 def test_the_validator_checks_research_rules(tmp_path: Path):
     validate = gold_validator()
     lines = RESEARCH_FILE.read_text(encoding="utf-8").splitlines()

@@ -25,11 +25,17 @@ CANONICAL_DISTRICTS = (
     "Östermalm", "Södermalm", "Enskede-Årsta-Vantör", "Skarpnäck", "Farsta", "Älvsjö",
     "Hägersten-Liljeholmen", "Skärholmen",
 )
-TYPES = ("fact", "district", "list", "paraphrase", "spelling", "version", "unanswerable")
+TYPES = ("fact", "district", "list", "paraphrase", "spelling", "version", "unanswerable",
+         "actor_list", "multi_part", "over_time", "near_miss", "english")
 MINIMUM = {"fact": 20, "district": 15, "list": 12, "paraphrase": 12, "spelling": 10, "version": 8,
-           "unanswerable": 12}
+           "unanswerable": 12, "actor_list": 8, "multi_part": 8, "over_time": 8, "near_miss": 8, "english": 8}
 REQUIRED = ("id", "split", "type", "question", "answerable", "evidence")
 OPTIONAL = ("districts", "answer_contains", "notes")
+GOLD_OPTIONAL = (*OPTIONAL, "actors", "missing")
+# Key facts a right answer must state, at least this many (multi_part: one per part at least; english:
+# unless it lists districts, when it is scored as a list).
+FACTS_MINIMUM = {"multi_part": 2, "over_time": 1, "english": 1}
+EVIDENCE_MINIMUM = {"multi_part": 2, "over_time": 2}  # an item per part, an item per time point
 BOILERPLATE = "Klicka här för att ange text."
 VERSION_DOC = "rinkeby-kista-naringsliv-2022-t2"
 TOC_LINE = re.compile(r"\t\d+\s*$")  # "3.2 Spånga-Tensta<TAB>7"
@@ -37,8 +43,9 @@ TOC_LINE = re.compile(r"\t\d+\s*$")  # "3.2 Spånga-Tensta<TAB>7"
 
 class Rules(NamedTuple):
     """What one gold file may hold: its types and their minimum counts, its keys, the type that lists
-    districts, questions it must have, and the types that need years. (A NamedTuple, not a dataclass:
-    tests load this script by path, outside ``sys.modules``, where dataclasses cannot resolve types.)"""
+    districts (and the types that may), questions it must have, the types that need years, and the
+    key facts and evidence items some types need at least. (A NamedTuple, not a dataclass: tests load
+    this script by path, outside ``sys.modules``, where dataclasses cannot resolve types.)"""
 
     file: str
     types: tuple[str, ...]
@@ -47,9 +54,22 @@ class Rules(NamedTuple):
     district_type: str
     required_questions: tuple[tuple[str, str], ...] = ()  # (type, a word its question must hold)
     year_types: tuple[str, ...] = ()  # types that need year_from and year_to
+    district_optional: tuple[str, ...] = ()  # types that may list districts (then scored as lists too)
+    facts_minimum: dict[str, int] = {}
+    evidence_minimum: dict[str, int] = {}
 
 
-GOLD = Rules("questions.jsonl", TYPES, MINIMUM, OPTIONAL, "list", (("list", "medborgarvärdar"),))
+GOLD = Rules(
+    "questions.jsonl",
+    TYPES,
+    MINIMUM,
+    GOLD_OPTIONAL,
+    "list",
+    (("list", "medborgarvärdar"),),
+    district_optional=("english",),
+    facts_minimum=FACTS_MINIMUM,
+    evidence_minimum=EVIDENCE_MINIMUM,
+)
 RESEARCH = Rules(
     "research.jsonl",
     ("coverage", "version", "time"),
@@ -133,11 +153,13 @@ def validate(path: Path, rules: Rules = GOLD) -> tuple[list[str], list[dict]]:
         if not str(item.get("question", "")).strip():
             problems.append(f"{qid}: empty question")
         evidence = item.get("evidence", [])
-        if qtype == "unanswerable":
+        if qtype in ("unanswerable", "near_miss"):
             if item.get("answerable") is not False:
-                problems.append(f"{qid}: unanswerable question must have answerable=false")
-            if evidence:
+                problems.append(f"{qid}: {qtype} question must have answerable=false")
+            if qtype == "unanswerable" and evidence:
                 problems.append(f"{qid}: unanswerable question must have empty evidence")
+            if item.get("answer_contains"):
+                problems.append(f"{qid}: {qtype} question has no key facts (a right answer may abstain)")
         else:
             if item.get("answerable") is not True:
                 problems.append(f"{qid}: answerable must be true for type {qtype}")
@@ -151,25 +173,25 @@ def validate(path: Path, rules: Rules = GOLD) -> tuple[list[str], list[dict]]:
         if qtype == "version" and not any(ev.get("doc_id") == VERSION_DOC for ev in evidence):
             problems.append(f"{qid}: version question needs evidence from {VERSION_DOC}")
         districts = item.get("districts")
-        if qtype == rules.district_type:
-            if not districts:
-                problems.append(f"{qid}: {qtype} question needs non-empty districts")
-            else:
-                bad = [d for d in districts if d not in CANONICAL_DISTRICTS]
-                if bad:
-                    problems.append(f"{qid}: non-canonical district names {bad}")
-                if len(set(districts)) != len(districts):
-                    problems.append(f"{qid}: duplicate districts")
-                if len(evidence) != len(districts):
-                    problems.append(f"{qid}: {qtype} needs one evidence item per district, in the same order "
-                                    f"({len(districts)} districts, {len(evidence)} evidence)")
-        elif districts is not None:
+        if qtype == rules.district_type and not districts:
+            problems.append(f"{qid}: {qtype} question needs non-empty districts")
+        elif districts is not None and qtype not in (rules.district_type, *rules.district_optional):
             problems.append(f"{qid}: districts is only for {rules.district_type} questions")
+        elif districts is not None:
+            problems += check_districts(districts, evidence, qid, qtype)
+        problems += check_actors(item, evidence, docs, qid, qtype)
+        problems += check_missing(item, qid, qtype)
         problems += check_years(item, qid, qtype in rules.year_types)
-        for fact in item.get("answer_contains", []) or []:
+        facts = item.get("answer_contains", []) or []
+        for fact in facts:
             texts = [docs[ev["doc_id"]][0] for ev in evidence if ev.get("doc_id") in docs]
             if not any(collapse(fact) in t for t in texts):
                 problems.append(f"{qid}: answer_contains {fact!r} not verbatim in an evidence document")
+        needed = 0 if districts else rules.facts_minimum.get(qtype, 0)
+        if len(facts) < needed:
+            problems.append(f"{qid}: {qtype} question needs at least {needed} answer_contains, has {len(facts)}")
+        if len(evidence) < rules.evidence_minimum.get(qtype, 0):
+            problems.append(f"{qid}: {qtype} question needs at least {rules.evidence_minimum[qtype]} evidence items")
     counts = collections.Counter((i.get("type"), i.get("split")) for i in items)
     for qtype, minimum in rules.minimum.items():
         total = counts[(qtype, "dev")] + counts[(qtype, "test")]
@@ -181,6 +203,51 @@ def validate(path: Path, rules: Rules = GOLD) -> tuple[list[str], list[dict]]:
         if not any(word in i.get("question", "") and i.get("type") == qtype for i in items):
             problems.append(f"missing the {qtype} question about {word}")
     return problems, items
+
+
+def check_districts(districts: list, evidence: list, qid: str, qtype: str) -> list[str]:
+    """Canonical district names, each once, with one evidence item per district in the same order."""
+    problems = []
+    bad = [d for d in districts if d not in CANONICAL_DISTRICTS]
+    if bad:
+        problems.append(f"{qid}: non-canonical district names {bad}")
+    if len(set(districts)) != len(districts):
+        problems.append(f"{qid}: duplicate districts")
+    if len(evidence) != len(districts):
+        problems.append(f"{qid}: {qtype} needs one evidence item per district, in the same order "
+                        f"({len(districts)} districts, {len(evidence)} evidence)")
+    return problems
+
+
+def check_actors(item: dict, evidence: list, docs, qid: str, qtype: str) -> list[str]:
+    """``actors``: on actor_list questions only; distinct names, one evidence item per actor in the same
+    order, each name written as in the document its evidence item quotes (case aside)."""
+    actors = item.get("actors")
+    if qtype != "actor_list":
+        return [] if actors is None else [f"{qid}: actors is only for actor_list questions"]
+    if not actors or not all(isinstance(a, str) and a.strip() for a in actors):
+        return [f"{qid}: actor_list question needs non-empty actors"]
+    problems = []
+    if len({a.casefold() for a in actors}) != len(actors):
+        problems.append(f"{qid}: duplicate actors")
+    if len(evidence) != len(actors):
+        return problems + [f"{qid}: actor_list needs one evidence item per actor, in the same order "
+                           f"({len(actors)} actors, {len(evidence)} evidence)"]
+    for actor, ev in zip(actors, evidence):
+        text = docs.get(ev.get("doc_id"), ("",))[0]
+        if collapse(actor).casefold() not in text.casefold():
+            problems.append(f"{qid}: actor {actor!r} not written as in {ev.get('doc_id')}")
+    return problems
+
+
+def check_missing(item: dict, qid: str, qtype: str) -> list[str]:
+    """``missing``: the constraint the documents lack, a non-empty string on near_miss questions only."""
+    missing = item.get("missing")
+    if qtype != "near_miss":
+        return [] if missing is None else [f"{qid}: missing is only for near_miss questions"]
+    if not isinstance(missing, str) or not missing.strip():
+        return [f"{qid}: near_miss question needs missing (the constraint the documents lack)"]
+    return []
 
 
 def check_years(item: dict, qid: str, required: bool) -> list[str]:
