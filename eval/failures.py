@@ -27,8 +27,9 @@ class Failure(BaseModel):
 
 
 def failures(hybrid: SystemResult, answers: AnswerResult, questions: Sequence[Question]) -> list[Failure]:
-    """Every question where evidence is missing from the hybrid top 5, the abstention is wrong, or the
-    district set of a list answer differs from the gold set."""
+    """Every question where evidence is missing from the hybrid top 5 or the answer's outcome is wrong
+    (the judge's reason: an abstention, an answer to what cannot be answered, an incomplete list, a key
+    fact not stated)."""
     found: list[Failure] = []
     for question in questions:
         ranking = hybrid.question(question.id)
@@ -36,11 +37,9 @@ def failures(hybrid: SystemResult, answers: AnswerResult, questions: Sequence[Qu
         if ranking is None or answer is None:
             continue
         reasons = _not_retrieved(question.evidence, ranking.ranks)
-        if question.answerable and not answer.supported:
-            reasons.append("abstained on an answerable question")
-        if not question.answerable and answer.supported:
-            reasons.append("answered an unanswerable question")
-        if question.type == "list":
+        if not answer.right:
+            reasons.append(answer.why)
+        if answer.gold_districts and not answer.gold_actors:
             reasons += _wrong_districts(answer.districts, answer.gold_districts)
         if reasons:
             found.append(

@@ -9,11 +9,13 @@ its text contains the item's snippet after :func:`normalise`.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from .gold import Evidence
 
@@ -222,3 +224,45 @@ def percentile(values: Sequence[float], q: float) -> float:
 def mean(values: Sequence[float]) -> float:
     """The arithmetic mean; 0 for no values."""
     return float(sum(values) / len(values)) if values else 0.0
+
+
+def sentence_answers(sentence: str, evidence: Sequence[Evidence]) -> bool:
+    """Whether a sentence states an evidence item: it holds a snippet, or it is part of a snippet that
+    spans several sentences (at least four words of it). Matched by text alone, so the same sentence in a
+    near-duplicate report (or quoted by another document) counts too."""
+    text = normalise(sentence)
+    if not text:
+        return False
+    for item in evidence:
+        snippet = normalise(item.snippet)
+        if snippet in text or (len(text.split()) >= 4 and text in snippet):
+            return True
+    return False
+
+
+def actor_key(name: str) -> str:
+    """An actor's name as two spellings of it share it: case, diacritics, "AB", the definite ending and a
+    genitive -s folded ("AB Svenska bostäder" and "Svenska Bostäder"; "Polisen" and "polis")."""
+    folded = normalise(name).translate(str.maketrans("åäöé", "aaoe"))
+    words = [w for w in re.findall(r"[a-z0-9]+", folded) if w != "ab"]
+    return " ".join(re.sub(r"(?:en|et|n|s)$", "", w) if len(w) > 5 else w for w in words)
+
+
+def actor_counts(predicted: Sequence[str], gold: Sequence[str]) -> Counts:
+    """Counts of predicted actors against the gold ones, matching names by ``actor_key`` or when one
+    folded name holds the other whole ("Fastighetsägare i Järva" and "Fastighetsägarna i Järva")."""
+    remaining = [actor_key(g) for g in gold]
+    tp = fp = 0
+    for name in dict.fromkeys(actor_key(p) for p in predicted):
+        match = next((g for g in remaining if g == name or fuzz.ratio(g, name) >= 90 or _holds(g, name)), None)
+        if match is None:
+            fp += 1
+        else:
+            tp += 1
+            remaining.remove(match)
+    return Counts(tp, fp, len(remaining))
+
+
+def _holds(a: str, b: str) -> bool:
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and re.search(rf"(?:^| ){re.escape(short)}(?: |$)", long) is not None

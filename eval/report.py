@@ -181,9 +181,12 @@ def _prf(c: CountScores) -> str:
 def _answers(s: AnswerScores) -> str:
     correct = round(s.citation_precision * s.citations)
     rows = [
+        ("Right answers (judged as a user would, eval/answers.py)", f"{s.right_rate:.3f} of {s.questions}"),
         ("Answer support rate (answerable questions answered)", f"{s.support_rate:.3f} of {s.answerable}"),
         ("Citation precision", f"{s.citation_precision:.3f} ({correct} of {s.citations} citations)"),
+        ("Every quote verbatim at its offsets", f"{s.verbatim_rate:.3f}"),
         ("List districts: precision / recall / F1", _prf(s.districts)),
+        ("List actors: precision / recall / F1", _prf(s.actors)),
         ("Abstention: precision / recall / F1", _prf(s.abstention)),
         ("Key facts stated (answerable questions with key facts)", f"{s.facts_rate:.3f}"),
         ("Latency per question, ms: median / p95", f"{s.latency_ms_median:.1f} / {s.latency_ms_p95:.1f}"),
@@ -193,10 +196,20 @@ def _answers(s: AnswerScores) -> str:
 
 def _answers_by_type(scores: AnswerScores) -> str:
     rows = [
-        (kind, s.questions, _number(s.answered), s.citations, _number(s.citation_precision), _number(s.facts_rate))
+        (
+            kind,
+            s.questions,
+            _number(s.right),
+            _number(s.answered),
+            s.citations,
+            _number(s.citation_precision),
+            _number(s.facts_rate),
+            _number(s.list_f1),
+        )
         for kind, s in scores.by_type.items()
     ]
-    return _table(("type", "questions", "answered", "citations", "citation precision", "key facts stated"), rows)
+    headers = ("type", "questions", "right", "answered", "citations", "citation precision", "key facts stated", "list F1")
+    return _table(headers, rows)
 
 
 def _research(research: ResearchResult) -> str:

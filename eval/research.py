@@ -2,8 +2,8 @@
 
 - ``coverage``: the topic-by-district table (``service.coverage.coverage``), its district rows against
   the gold districts, and its quotes against the documents and the gold evidence;
-- ``version``: the question as ``POST /api/ask`` answers it (``answer_question``: a question about what
-  changed goes to ``service.versions.whats_new_answer``, any other to the answerer), and whether the
+- ``version``: the question as ``POST /api/ask`` answers it (``service.ask.Answerer.ask``: a question about
+  what changed in one report compares its versions), and whether the
   comparison of the report's versions (``service.versions.whats_new``) holds the gold evidence;
 - ``time``: the answerer and the searcher with the question's ``year_from``/``year_to``, whether every
   passage they use lies in those years, and for "hur har ... utvecklats" questions whether the answer's
@@ -19,7 +19,6 @@ from pydantic import BaseModel
 
 from indexer.storage import StoredIndex
 from indexer.types import Answer, Passage
-from service.api.routes.ask import AskQuery, answer_question
 from service.coverage import EVIDENCE, Coverage, coverage
 from service.engine import Engine
 from service.search import Filters, SearchMode, document_years
@@ -364,7 +363,7 @@ def evaluate_research(engine: Engine, questions: Sequence[ResearchQuestion]) -> 
             continue
         passages = engine.searcher.search(question.question, DEPTH, SearchMode.hybrid, filters)
         if question.type == "version":
-            answer = answer_question(engine, AskQuery(question=question.question))
+            answer = engine.answerer.ask(question.question)
             differences = differences_found(question, index, compared)
             version_records.append(VersionRecord(asked=asked(question, answer, passages, index), differences=differences))
         else:

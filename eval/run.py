@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from indexer.embedders import EmbedderError
 from indexer.settings import Settings, get_settings
 from indexer.storage import IndexProblem
-from service.answer import Answerer
+from service.ask import Answerer
 from service.engine import Engine, load_engine
 from service.search import QueryError, Searcher
 
@@ -147,7 +147,7 @@ def evaluate(
     if progress:
         progress(f"Besvarar {len(questions)} frågor (hybrid, extraktivt)")
     answerer = Answerer(Searcher(served_index(engine), engine.embedder, engine.gazetteer, engine.settings), engine.settings)
-    answers = evaluate_answers(answerer, questions)
+    answers = evaluate_answers(answerer.ask, questions, answerer.index)
     hybrid = next(s for s in systems if s.name == "hybrid")
     if progress and research:
         progress(f"Ställer {len(research)} forskningsfrågor (översikt, versioner, tid)")
@@ -158,7 +158,7 @@ def evaluate(
         if progress:
             progress(f"Söker och besvarar {len(candidates)} granskningskandidater ({path})")
         review_retrieval = evaluate_retrieval(made["hybrid"], candidates)
-        review_answers = evaluate_answers(answerer, candidates)
+        review_answers = evaluate_answers(answerer.ask, candidates, answerer.index)
         review_result = ReviewResult(
             path=str(path),
             candidates=len(candidates),

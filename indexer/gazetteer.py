@@ -13,6 +13,17 @@ _SEPARATOR = r"[\s\-–/]+"
 
 
 @dataclass(frozen=True, slots=True)
+class Mention:
+    """Where a text names a district or a place in one: offsets, the words and the districts meant."""
+
+    start: int
+    end: int
+    text: str
+    districts: tuple[str, ...]
+    is_place: bool
+
+
+@dataclass(frozen=True, slots=True)
 class District:
     """A stadsdelsnämndsområde with the names that point to it."""
 
@@ -29,10 +40,13 @@ class Gazetteer:
         self.districts = tuple(districts)
         self._by_name = {district.name: district for district in districts}
         targets: dict[str, tuple[str, ...]] = {}
+        places: set[str] = set(map(_fold, shared_places))
         for district in districts:
             for name in (district.name, *district.variants, *district.places):
                 targets[name] = (district.name,)
+            places.update(_fold(place) for place in district.places)
         targets.update(shared_places)
+        self._places = frozenset(places)
         # Longest names first, so that "Spånga-Tensta" wins over "Spånga" and "Hässelby gård" over "Hässelby".
         names = sorted(targets, key=len, reverse=True)
         self._targets = {_fold(name): found for name, found in targets.items()}
@@ -55,13 +69,24 @@ class Gazetteer:
         Running text is matched case-sensitively (so "city" is not "City"); queries typed by people
         are matched with ``ignore_case``.
         """
-        pattern = self._folded if ignore_case else self._exact
         found: list[str] = []
-        for match in pattern.finditer(text):
-            for district in self._targets.get(_fold(match.group(1)), ()):
-                if district not in found:
-                    found.append(district)
+        for mention in self.mentions(text, ignore_case):
+            found.extend(district for district in mention.districts if district not in found)
         return tuple(found)
+
+    def mentions(self, text: str, ignore_case: bool = False) -> list[Mention]:
+        """Every name of a district or place in ``text``, in order (matched as ``find`` matches them)."""
+        pattern = self._folded if ignore_case else self._exact
+        mentions = []
+        for match in pattern.finditer(text):
+            key = _fold(match.group(1))
+            mentions.append(Mention(match.start(1), match.end(1), match.group(1), self._targets.get(key, ()), key in self._places))
+        return mentions
+
+    def in_region(self, words: str) -> tuple[str, ...]:
+        """The districts whose region holds every one of ``words`` ("ytterstad söder"), in gazetteer order."""
+        wanted = words.lower().split()
+        return tuple(d.name for d in self.districts if wanted and all(w in d.region.lower().split() for w in wanted))
 
     def canonical(self, name: str) -> str | None:
         """The canonical district for a name a user typed ("skarholmen" is not matched; "skärholmen" is)."""

@@ -21,8 +21,17 @@ from .embedders import Embedder, load_embedder
 from .gazetteer import load_gazetteer
 from .lexical import BM25Index
 from .readers import UnreadableDocument
+from .sentences import SentenceRows, SentenceTable, text_key
 from .settings import Settings
-from .storage import FORMAT_VERSION, DocumentRecord, Manifest, build_lock, previous_vectors, write_build
+from .storage import (
+    FORMAT_VERSION,
+    DocumentRecord,
+    Manifest,
+    build_lock,
+    previous_sentence_vectors,
+    previous_vectors,
+    write_build,
+)
 from .types import Chunk, Document
 from .vectorstore import FaissStore
 
@@ -42,6 +51,9 @@ class BuildReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     over_window: list[str] = field(default_factory=list)
+    sentences: int = 0
+    sentences_embedded: int = 0
+    sentence_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -135,12 +147,15 @@ def build_index(
         embed_started = time.perf_counter()
         vectors, reused = _embed(chunks, embedder, index_dir, settings.embed_batch_size, progress)
         embed_seconds = time.perf_counter() - embed_started
+        sentence_started = time.perf_counter()
+        sentences, sentences_embedded = _sentences(documents, embedder, index_dir, settings.embed_batch_size, progress)
+        sentence_seconds = time.perf_counter() - sentence_started
         texts = [chunk.indexed_text for chunk in chunks]
         dense = FaissStore(vectors)
         lexical = BM25Index.build(texts, stem=options.stemming, max_distance=settings.fuzzy_max_distance)
         duplicates = near_duplicates([c.text for c in chunks], [c.doc_id for c in chunks], settings.duplicate_containment)
         manifest = _manifest(settings, options, embedder, documents, chunks, dense.kind)
-        build = write_build(index_dir, manifest, documents, chunks, dense, lexical, duplicates)
+        build = write_build(index_dir, manifest, documents, chunks, dense, lexical, duplicates, sentences)
     return BuildReport(
         build=build,
         documents=len(documents),
@@ -151,6 +166,9 @@ def build_index(
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
         over_window=over_window,
+        sentences=len(sentences),
+        sentences_embedded=sentences_embedded,
+        sentence_seconds=sentence_seconds,
     )
 
 
@@ -172,6 +190,33 @@ def _embed(
         if progress:
             progress("embedding", min(begin + batch_size, len(missing)), len(missing))
     return vectors, len(chunks) - len(missing)
+
+
+def _sentences(
+    documents: list[Document], embedder: Embedder, index_dir: Path, batch_size: int, progress: Progress | None
+) -> tuple[SentenceTable, int]:
+    """The sentence table of ``documents``: each distinct sentence text embedded once, or its vector reused
+    from the current build. Returns the table and how many texts were embedded."""
+    rows = SentenceRows.of(documents)
+    keys = np.array([text_key(text) for text in rows.texts], dtype=np.int64)
+    known = previous_sentence_vectors(index_dir, embedder.name)
+    vectors = np.zeros((len(keys), embedder.dim), dtype=np.float16)
+    missing: dict[int, list[int]] = {}
+    for row, key in enumerate(keys.tolist()):
+        vector = known.get(key)
+        if vector is not None and vector.shape == (embedder.dim,):
+            vectors[row] = vector
+        else:
+            missing.setdefault(key, []).append(row)
+    pending = list(missing.values())
+    for begin in range(0, len(pending), batch_size):
+        batch = pending[begin : begin + batch_size]
+        embedded = embedder.embed_passages([rows.texts[group[0]] for group in batch])
+        for group, vector in zip(batch, embedded):
+            vectors[group] = vector
+        if progress:
+            progress("sentences", min(begin + batch_size, len(pending)), len(pending))
+    return SentenceTable(rows.spans, rows.documents, rows.sections, rows.flags, keys, vectors), len(pending)
 
 
 def _manifest(

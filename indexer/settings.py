@@ -77,19 +77,10 @@ class Settings(BaseSettings):
     max_k: int = Field(100, ge=1, description="Largest number of results a search may ask for.")
 
 
-    # Answering (thresholds calibrated on the evaluation's dev split: `python -m eval.calibrate`)
+    # Answering (the evidence model and its thresholds are fitted on the evaluation's dev split: `python -m eval.fit`)
     answer_passages: int = Field(8, ge=1, description="Passages read for a fact question.")
     list_passages: int = Field(30, ge=1, description="Passages read for a list question (one line per district).")
-    answer_min_coverage: float = Field(
-        0.35, ge=0, le=1, description="Share of the question's weighted terms a sentence must contain to be an answer."
-    )
-    list_min_coverage: float = Field(
-        0.55, ge=0, le=1, description="Share of the topic's weighted terms a sentence must contain to count a district."
-    )
-    answer_min_dense: float = Field(
-        0.84, ge=0, le=1, description="Dense similarity above which the top passage answers even with low word overlap."
-    )
-    answer_max_sentences: int = Field(3, ge=1, description="Most sentences quoted in a fact answer.")
+    answer_max_sentences: int = Field(3, ge=1, description="Most sentences quoted for one question (or part of one).")
     coverage_threshold: float = Field(
         0.57,
         ge=0,

@@ -7,6 +7,7 @@
         documents.jsonl, document_table/  cleaned documents, texts read on demand (see indexer.documentstore)
         chunks.jsonl, chunk_table/     chunk records, read on demand (see indexer.chunkstore)
         duplicates.json                near-duplicate chunk positions
+        sentences/                     every sentence's span, flags and vector (see indexer.sentences)
         dense/                         the vector store (dense.faiss, which holds the vectors)
         bm25/                          the lexical index (bm25s files)
 
@@ -31,13 +32,14 @@ from pydantic import BaseModel, ValidationError
 from .chunkstore import RECORDS_FILE, ChunkTable
 from .documentstore import DocumentTable
 from .lexical import BM25Index
+from .sentences import SentenceTable
 from .types import Chunk, Document
 from .vectorstore import FaissStore
 
-# Format 2 added chunk_table/, format 3 document_table/; the chunk records and vectors of older builds
-# can still be reused.
-FORMAT_VERSION = 3
-REUSABLE_FORMATS = (1, 2, 3)
+# Format 2 added chunk_table/, format 3 document_table/, format 4 sentences/; the chunk records and
+# vectors of older builds can still be reused.
+FORMAT_VERSION = 4
+REUSABLE_FORMATS = (1, 2, 3, 4)
 CURRENT = "current"
 BUILDS = "builds"
 
@@ -88,7 +90,7 @@ class Manifest(BaseModel):
 
 @dataclass
 class StoredIndex:
-    """A loaded index: documents, chunks, both retrievers and the near-duplicate map."""
+    """A loaded index: documents, chunks, both retrievers, the near-duplicate map and the sentences."""
 
     path: Path
     manifest: Manifest
@@ -97,6 +99,7 @@ class StoredIndex:
     dense: FaissStore
     lexical: BM25Index
     duplicates: dict[int, list[int]]
+    sentences: SentenceTable
 
     def chunk_position(self, chunk_id: str) -> int | None:
         """The position of a chunk by id."""
@@ -142,11 +145,14 @@ def load_index(index_dir: Path, embedder_name: str | None = None, max_distance: 
         duplicates = {int(k): v for k, v in json.loads((build / "duplicates.json").read_text("utf-8")).items()}
         dense = FaissStore.load(build / "dense", mmap=mmap)
         lexical = BM25Index.load(build / "bm25", max_distance=max_distance, mmap=mmap)
+        sentences = SentenceTable.open(build, mmap_arrays=mmap)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorrupt(f"the index in {build} is damaged ({type(exc).__name__}: {exc}): run `stadshus index` again") from exc
     if len(chunks) != manifest.chunk_count or len(dense) != len(chunks) or len(lexical) != len(chunks):
         raise IndexCorrupt(f"the index in {build} is inconsistent (chunk counts differ): run `stadshus index` again")
-    return StoredIndex(build, manifest, documents, chunks, dense, lexical, duplicates)
+    if len(sentences) and (int(sentences.documents[-1]) >= len(chunks.doc_ids) or sentences.vectors.shape[1] != manifest.dimension):
+        raise IndexCorrupt(f"the index in {build} is inconsistent (the sentence table does not fit): run `stadshus index` again")
+    return StoredIndex(build, manifest, documents, chunks, dense, lexical, duplicates, sentences)
 
 
 def write_build(
@@ -157,6 +163,7 @@ def write_build(
     dense: FaissStore,
     lexical: BM25Index,
     duplicates: dict[int, list[int]],
+    sentences: SentenceTable,
 ) -> Path:
     """Write a complete build beside the current one, then point ``current`` at it in one atomic rename."""
     builds = index_dir / BUILDS
@@ -169,6 +176,7 @@ def write_build(
     (staging / "duplicates.json").write_text(json.dumps({str(k): v for k, v in duplicates.items()}), "utf-8")
     dense.save(staging / "dense")
     lexical.save(staging / "bm25")
+    sentences.write(staging)
     # The manifest goes last: a folder without one is never a build.
     (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
     _fsync_tree(staging)
@@ -234,6 +242,21 @@ def previous_vectors(index_dir: Path, embedder_name: str) -> dict[str, np.ndarra
     if len(chunks) != len(vectors):
         return {}
     return {chunk.indexed_text: np.array(vectors[i]) for i, chunk in enumerate(chunks)}
+
+
+def previous_sentence_vectors(index_dir: Path, embedder_name: str) -> dict[int, np.ndarray]:
+    """Sentence vectors of the current build keyed by their text's hash, for reuse when re-indexing.
+
+    Empty when there is no usable previous build, it has no sentences, or it used another embedder.
+    """
+    try:
+        build = current_build(index_dir)
+        manifest = read_manifest(build)
+        if manifest.embedder != embedder_name or manifest.format != FORMAT_VERSION:
+            return {}
+        return SentenceTable.open(build).reusable_vectors()
+    except (IndexProblem, OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _lines(path: Path) -> Iterator[str]:

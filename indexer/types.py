@@ -146,13 +146,21 @@ class DistrictFinding:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An answer whose every claim cites a passage; ``supported`` is False when it abstains."""
+    """An answer whose every claim cites a passage; ``supported`` is False when it abstains.
+
+    ``districts`` and ``actors`` are the lines of a list answer; ``gaps`` name what the question asked that
+    the documents do not give (a year, a district, an amount), said plainly in the text; ``asked`` is what
+    the question was read as asking (``service.analysis.Asked``).
+    """
 
     question: str
     text: str
     supported: bool
     citations: tuple[Citation, ...] = ()
     districts: tuple[DistrictFinding, ...] = ()
+    actors: tuple[DistrictFinding, ...] = ()
+    gaps: tuple[str, ...] = ()
+    asked: str = "fact"
     related: tuple[Passage, ...] = ()
     generator: str = "extractive"
     notes: tuple[str, ...] = field(default_factory=tuple)

@@ -123,14 +123,18 @@ def search(
 def ask(
     question: str,
     district: Annotated[Optional[str], typer.Option(help="Answer only from passages about this district.")] = None,
+    doc: Annotated[Optional[str], typer.Option(help="Answer only from this document id.")] = None,
+    year: Annotated[Optional[int], typer.Option(help="Answer only from documents covering this year.")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Answer a question in Swedish, citing the passages that say so."""
+    """Answer a question in Swedish (or English), citing the passages that say so; a question about what
+    changed in a report compares its versions, as the API does."""
     from .schemas.ask import ask_response
 
     engine = _engine()
     try:
-        answer = engine.answerer.ask(question, district)
+        filters = Filters(doc_ids=(doc,) if doc else (), year_from=year, year_to=year)
+        answer = engine.answerer.ask(question, district, filters)
     except QueryError as exc:
         fail(str(exc), 2)
     response = ask_response(answer)

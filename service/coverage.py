@@ -4,8 +4,8 @@ Each row says whether the documents give evidence that the district (or organisa
 topic, how (har / kommer att / planerar / nämner), with its strongest quotes, and the best score seen
 even when it stays under the threshold, so that a missing district shows how close it came.
 
-Sentences are scored and attributed exactly as list answers are (by the answerer's scorer,
-``service.sentences``): the share of the topic's weighted terms a sentence holds, and the district of its
+Sentences are scored and attributed exactly as list answers are (by the answerer's evidence scorer,
+``service.evidence``, and ``service.attribution``): the share of the topic's weighted terms a sentence holds, and the district of its
 section, its document or the districts it names. A sentence is evidence when its score reaches the threshold or when it holds the topic's most
 specific word (its anchor), as in list answers. Organisations without a district of their own
 (Socialförvaltningen) get the sentences of their own documents that no district heading claims, and
@@ -22,10 +22,11 @@ from typing import Literal, Protocol
 from indexer.swedish import WeightedTerm
 from indexer.types import Citation, Involvement, Passage
 
-from .answer import LIST_WORDS
+from .analysis import LIST_WORDS
+from .attribution import credited, involvement, own_districts, same_text, strongest
 from .engine import Engine
+from .evidence import Candidate
 from .search import Filters, QueryError, SearchMode
-from .sentences import ScoredSentence, involvement, same_text, strongest
 
 EVIDENCE = "evidence"
 NO_EVIDENCE = "no evidence found"
@@ -97,7 +98,7 @@ class GoldListQuestion(Protocol):
 class _Finding:
     """A sentence attributed to a row; ``anchored`` when it holds the topic's most specific word."""
 
-    sentence: ScoredSentence
+    sentence: Candidate
     involvement: Involvement
     anchored: bool
 
@@ -240,9 +241,9 @@ def _findings(
 ) -> dict[str, list[_Finding]]:
     """The sentences of the candidate passages that bear on the topic, by the row they are attributed to."""
     topic = topic_terms(engine, query)
-    anchor = engine.answerer.scorer.anchor(topic)
+    anchor = engine.answerer.evidence.anchor(topic)
     found: dict[str, list[_Finding]] = {}
-    for sentence in engine.answerer.scorer.sentences(_candidates(engine, query, filters, organisations), topic):
+    for sentence in engine.answerer.evidence.sentences(_candidates(engine, query, filters, organisations), topic):
         for name, kind in _attribute(engine, sentence, organisations):
             found.setdefault(name, []).append(_Finding(sentence, kind, anchor in sentence.origins))
     return found
@@ -264,11 +265,12 @@ def _candidates(engine: Engine, query: str, base: Filters, organisations: tuple[
     return [Passage(p.chunk, p.title, p.score, rank, p.also_in) for rank, p in enumerate(seen.values(), start=1)]
 
 
-def _attribute(engine: Engine, sentence: ScoredSentence, organisations: tuple[str, ...]) -> list[tuple[str, Involvement]]:
+def _attribute(engine: Engine, sentence: Candidate, organisations: tuple[str, ...]) -> list[tuple[str, Involvement]]:
     """The answerer's district attribution, plus the city-wide organisations the sentence belongs to."""
-    attributed = engine.answerer.scorer.attribute(sentence)
     chunk = sentence.passage.chunk
-    owner = engine.index.documents.infos[chunk.doc_id].organisation
+    document = engine.index.documents.infos[chunk.doc_id]
+    attributed = credited(engine.gazetteer, sentence.text, own_districts(engine.gazetteer, chunk.section, document))
+    owner = document.organisation
     shown = involvement(sentence.text)
     for organisation in organisations:
         own = organisation == owner and not engine.gazetteer.find(chunk.section)
@@ -308,7 +310,7 @@ def _row(
         quoted.append(sentence.text)
         key = (sentence.passage.chunk.doc_id, sentence.start, sentence.end)
         if key not in numbering:
-            numbering[key] = engine.answerer.scorer.citation(len(numbering) + 1, sentence)
+            numbering[key] = engine.answerer.evidence.citation(len(numbering) + 1, sentence)
         evidence.append(Evidence(numbering[key], round(sentence.coverage, 4), finding.involvement, finding.anchored))
         if len(evidence) == max_passages:
             break

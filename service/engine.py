@@ -10,7 +10,8 @@ from indexer.gazetteer import Gazetteer, load_gazetteer
 from indexer.settings import Settings
 from indexer.storage import StoredIndex, load_index
 
-from .answer import Answerer
+from .ask import Answerer
+from .evidence import EvidenceModel
 from .search import Searcher
 
 
@@ -31,8 +32,9 @@ class Engine:
         return self.index.path
 
 
-def load_engine(settings: Settings, embedder: Embedder | None = None) -> Engine:
-    """Load the current index and everything that serves it. Raises the storage errors with clear messages."""
+def load_engine(settings: Settings, embedder: Embedder | None = None, model: EvidenceModel | None = None) -> Engine:
+    """Load the current index and everything that serves it (with the fitted evidence model unless
+    ``model`` is given). Raises the storage errors with clear messages."""
     index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
     embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size, settings.embed_threads)
     gazetteer = load_gazetteer(settings.gazetteer)
@@ -42,4 +44,4 @@ def load_engine(settings: Settings, embedder: Embedder | None = None) -> Engine:
         from .llm import LLMGenerator
 
         generator = LLMGenerator(settings)
-    return Engine(settings, index, embedder, gazetteer, searcher, Answerer(searcher, settings, generator))
+    return Engine(settings, index, embedder, gazetteer, searcher, Answerer(searcher, settings, generator, model))

@@ -18,7 +18,7 @@ from indexer.chunking import sentence_spans
 from indexer.settings import Settings
 from indexer.types import Answer, Citation, DistrictFinding, Passage
 
-from .answer import ABSTAIN
+from .compose import ABSTAIN
 
 #: Sources shown to the model; the draft's own citations are always shown, even beyond this.
 MAX_SOURCES = 6

@@ -11,21 +11,31 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from rapidfuzz import fuzz
 
-from indexer.cleaning import BOILERPLATE, INLINE_BREAK, TERMINAL
+from indexer.cleaning import BOILERPLATE, INLINE_BREAK
+from indexer.sentences import sentence_spans
+from indexer.storage import StoredIndex
 from indexer.types import Answer, Citation, Document, DocumentInfo, Section
 
-from .engine import Engine
-from .search import document_years
+from .search import Filters, document_years
 from .timeline import period_start
 
 SectionStatus = Literal["added", "removed", "changed", "unchanged"]
+
+
+class Indexed(Protocol):
+    """What comparing versions reads: a loaded index (the engine, or the answerer, has one)."""
+
+    index: StoredIndex
+
+
 # A document or only its metadata (a Document is a DocumentInfo): version families need the metadata alone.
 Described = TypeVar("Described", bound=DocumentInfo)
 FOLD = str.maketrans({"”": '"', "“": '"', "„": '"', "«": '"', "»": '"', "’": "'", "‘": "'", "`": "'",
@@ -37,11 +47,8 @@ VERSION_WORDS = re.compile(
     re.IGNORECASE,
 )
 TRAILING_PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
-SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?:;])|(?<=[.!?:;][\"”')]))\s+(?=[\"”'(A-ZÅÄÖ0-9•–-])")
 EMPTY_PARENTHESES = re.compile(r"\(\s*\)")
 SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?)])")
-# A paragraph this long that ends without a full stop was cut by a page break, not finished.
-RUNNING_TEXT = 80
 # Heading paths match when every level is at least this similar (rapidfuzz ratio, 0..100).
 HEADING_SIMILARITY = 85.0
 
@@ -171,10 +178,34 @@ def versions(documents: Mapping[str, DocumentInfo], doc_id: str) -> list[Documen
     return sorted(members, key=lambda d: (period_start(d), d.doc_id))
 
 
+def versioned_document(
+    documents: Mapping[str, DocumentInfo], question: str, filters: Filters, districts: Iterable[str]
+) -> str | None:
+    """The report a question about versions is about: the document filter, a document id the question
+    names, or the one report with several versions about the ``districts`` (named in the question or the
+    filter)."""
+    if filters.doc_ids:
+        return filters.doc_ids[0] if len(filters.doc_ids) == 1 else None
+    named = [doc_id for doc_id in documents if doc_id.lower() in question.lower()]
+    if len(named) == 1:
+        return named[0]
+    wanted = set(filters.districts) | set(districts)
+    if not wanted:
+        return None
+    families = report_families(documents)
+    sizes = Counter(families.values())
+    reports = {
+        families[doc_id]: doc_id
+        for doc_id, document in sorted(documents.items())
+        if sizes[families[doc_id]] > 1 and wanted & set(document.districts)
+    }
+    return next(iter(reports.values())) if len(reports) == 1 else None
+
+
 # Comparing two documents
 
 
-def compare(engine: Engine, doc_a: str, doc_b: str) -> Comparison:
+def compare(engine: Indexed, doc_a: str, doc_b: str) -> Comparison:
     """Compare ``doc_a`` (the earlier version) with ``doc_b`` section by section.
 
     Raises ``UnknownDocument`` for an id the index does not hold.
@@ -251,30 +282,10 @@ def normalise(text: str) -> str:
     return SPACE_BEFORE_PUNCTUATION.sub(r"\1", text).lower()
 
 
-def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentences of ``text[start:end]`` as offsets. Paragraph breaks end a sentence, except after long
-    running text with no full stop (a page break cut it); line breaks inside a sentence never do."""
-    paragraphs: list[list[int]] = []
-    for match in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]+)*", text[start:end]):
-        span = [start + match.start(), start + match.end()]
-        if paragraphs and _cut_by_page_break(text[paragraphs[-1][0] : paragraphs[-1][1]]):
-            paragraphs[-1][1] = span[1]
-        else:
-            paragraphs.append(span)
-    spans: list[tuple[int, int]] = []
-    for first, last in paragraphs:
-        cursor = first
-        for match in SENTENCE_BREAK.finditer(text, first, last):
-            spans.append((cursor, match.start()))
-            cursor = match.end()
-        spans.append((cursor, last))
-    return [(a, b) for a, b in (_trim(text, a, b) for a, b in spans) if b > a]
-
-
 # What is new
 
 
-def whats_new(engine: Engine, doc_id: str) -> WhatsNew:
+def whats_new(engine: Indexed, doc_id: str) -> WhatsNew:
     """The latest version of ``doc_id``'s report compared with the version before it.
 
     Raises ``UnknownDocument`` for an unknown id and ``NoEarlierVersion`` for a report with one version.
@@ -287,7 +298,7 @@ def whats_new(engine: Engine, doc_id: str) -> WhatsNew:
     return WhatsNew(family_id(latest), latest.doc_id, previous.doc_id, compare(engine, previous.doc_id, latest.doc_id))
 
 
-def whats_new_answer(engine: Engine, doc_id: str, question: str) -> Answer:
+def whats_new_answer(engine: Indexed, doc_id: str, question: str) -> Answer:
     """``whats_new`` as a cited answer: one line per changed section, each new sentence quoted."""
     new = whats_new(engine, doc_id)
     documents = engine.index.documents.infos
@@ -329,18 +340,6 @@ def _sentences(document: Document, section: Section) -> list[tuple[str, Sentence
     return refs
 
 
-def _cut_by_page_break(paragraph: str) -> bool:
-    return len(paragraph) > RUNNING_TEXT and not paragraph.rstrip().endswith(TERMINAL)
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def _heading(heading: str) -> str:
     return " ".join(VERSION_WORDS.sub(" ", normalise(heading)).split())
 
@@ -350,7 +349,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-") or "-"
 
 
-def _citation(engine: Engine, number: int, ref: SentenceRef) -> Citation:
+def _citation(engine: Indexed, number: int, ref: SentenceRef) -> Citation:
     """A citation of a sentence, pointing at the chunk that holds its start."""
     document = engine.index.documents[ref.doc_id]
     chunk = min(

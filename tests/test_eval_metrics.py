@@ -173,11 +173,13 @@ def test_contains_facts_and_percentile():
 
 
 def record(qid: str, kind: str, answerable: bool, supported: bool, citations: int = 0, correct: int = 0,
-           districts: tuple[str, ...] = (), gold: tuple[str, ...] = (), facts: bool | None = None) -> AnswerRecord:
+           districts: tuple[str, ...] = (), gold: tuple[str, ...] = (), facts: bool | None = None,
+           why: str = "") -> AnswerRecord:
     return AnswerRecord(
         id=qid, type=kind, question=f"fråga {qid}", answerable=answerable, supported=supported,
-        text="svar" if supported else "Jag hittar inget", citations=citations, citations_correct=correct,
-        districts=list(districts), gold_districts=list(gold), states_facts=facts, latency_ms=10.0,
+        text="svar" if supported else "Jag hittar inget", asked="fact", citations=citations, citations_correct=correct,
+        verbatim=True, districts=list(districts), gold_districts=list(gold), actors=[], gold_actors=[],
+        states_facts=facts, right=not why, why=why, latency_ms=10.0,
     )
 
 
@@ -237,16 +239,16 @@ def test_failures_list_missing_evidence_wrong_abstentions_and_wrong_districts():
     hybrid = system_result({"q001": [1], "q002": [7], "q003": [2], "q004": []}, 0.5, 0.5, 0.5)
     records = [
         record("q001", "fact", True, True),
-        record("q002", "fact", True, False),
-        record("q003", "list", True, True, districts=("Bromma",), gold=("Farsta",)),
-        record("q004", "unanswerable", False, True),
+        record("q002", "fact", True, False, why="abstained on an answerable question"),
+        record("q003", "list", True, True, districts=("Bromma",), gold=("Farsta",), why="incomplete list (P 0.00, R 0.00)"),
+        record("q004", "unanswerable", False, True, why="answered a question the documents cannot answer"),
     ]
     found = {f.id: f.reasons for f in failures(hybrid, AnswerResult(scores=answer_scores(records), records=records), questions)}
     assert set(found) == {"q002", "q003", "q004"}
     assert any("rank 7" in reason for reason in found["q002"])
     assert "abstained on an answerable question" in found["q002"]
-    assert found["q003"] == ["wrong districts: missing Farsta; extra Bromma"]
-    assert found["q004"] == ["answered an unanswerable question"]
+    assert found["q003"] == ["incomplete list (P 0.00, R 0.00)", "wrong districts: missing Farsta; extra Bromma"]
+    assert found["q004"] == ["answered a question the documents cannot answer"]
 
 
 def test_gold_questions_load_by_split():

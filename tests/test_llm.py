@@ -14,7 +14,8 @@ import pytest
 from pytest_socket import SocketConnectBlockedError
 
 import service.llm
-from service.answer import ABSTAIN, Answerer
+from service.ask import Answerer
+from service.compose import ABSTAIN
 from service.llm import LLMGenerator, cited_sources, passage_citation, select_sources, split_sentences
 from service.search import SearchMode
 

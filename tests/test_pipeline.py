@@ -96,12 +96,24 @@ def vectors_by_text(index: StoredIndex) -> dict[str, np.ndarray]:
 # Incremental re-indexing
 
 
+def sentence_texts(index) -> list[str]:
+    """The text of every stored sentence of ``index``."""
+    doc_ids = index.chunks.doc_ids
+    return [
+        index.documents[doc_ids[int(d)]].text[int(a) : int(b)]
+        for (a, b), d in zip(index.sentences.spans, index.sentences.documents)
+    ]
+
+
 def test_a_first_build_embeds_every_chunk(tmp_path, corpus):
     embedder = HashEmbedder()
     report = build(corpus, tmp_path / "index", embedder)
     index = load_index(tmp_path / "index", embedder.name)
     assert report.documents == 3 and report.reused == 0
-    assert report.embedded == report.chunks == len(index.chunks) == embedder.calls
+    assert report.embedded == report.chunks == len(index.chunks)
+    # Each chunk and each distinct sentence text is embedded once.
+    assert report.sentences_embedded == len({s for s in sentence_texts(index)})
+    assert embedder.calls == report.embedded + report.sentences_embedded
     assert report.build == index.path
     assert {chunk.doc_id for chunk in index.chunks} == {"skarholmen", "farsta", "bromma"}
 
@@ -130,7 +142,9 @@ def test_only_the_changed_chunks_of_a_changed_document_are_embedded(tmp_path, co
     changed = [chunk for chunk in after.chunks if chunk.indexed_text not in old_vectors]
     assert [chunk.section for chunk in changed] == ["Belysning"]
     assert all(chunk.doc_id == "skarholmen" for chunk in changed)
-    assert embedder.calls == report.embedded == 1
+    # The changed chunk and the changed sentence; every other vector is reused.
+    assert report.embedded == report.sentences_embedded == 1
+    assert embedder.calls == 2
     assert report.reused == len(after.chunks) - 1
     # Reused vectors are the stored ones, not recomputed.
     for text, vector in vectors_by_text(after).items():
@@ -156,7 +170,8 @@ def test_another_embedder_embeds_everything_again(tmp_path, corpus):
     other = HashEmbedder(dim=32)
     other.name = "test/another-embedder"
     report = build(corpus, tmp_path / "index", other)
-    assert other.calls == report.embedded == first.chunks
+    assert report.embedded == first.chunks and report.sentences_embedded == first.sentences_embedded
+    assert other.calls == report.embedded + report.sentences_embedded
     assert load_index(tmp_path / "index").manifest.embedder == "test/another-embedder"
 
 
@@ -249,7 +264,8 @@ def test_a_build_killed_at_any_stage_leaves_a_loadable_index(tmp_path, corpus, s
     # The next build is not blocked by the killed one's lock or leftovers, and embeds only what is new.
     embedder = HashEmbedder()
     report = build(corpus, index_dir, embedder)
-    assert embedder.calls == (0 if swapped else added)
+    assert embedder.calls == (0 if swapped else report.embedded + report.sentences_embedded)
+    assert report.embedded == (0 if swapped else added)
     recovered = load_index(index_dir, HashEmbedder.name)
     assert recovered.path == report.build
     assert [c.chunk_id for c in recovered.chunks] == [c.chunk_id for c in reference.chunks]
@@ -346,7 +362,8 @@ def test_a_damaged_index_is_replaced_by_the_next_build(built, corpus):
     embedder = HashEmbedder()
     build(corpus, built, embedder)
     index = load_index(built)
-    # Nothing could be reused from the damaged build, so everything was embedded again.
+    # No chunk vector could be reused from the damaged build, so every chunk was embedded again; its
+    # sentence table was whole, and sentence vectors are reused by their text's hash.
     assert embedder.calls == len(index.chunks) > 0
 
 

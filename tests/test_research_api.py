@@ -14,9 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.main import create_app
-from service.api.routes.ask import is_version_question
+from service.analysis import Asked, analyse
 from service.coverage import coverage
-from service.question import profile
 from service.reviews.store import ReviewSettings
 from service.schemas.coverage import coverage_response
 from service.schemas.similar import similar_response
@@ -159,8 +158,8 @@ def test_version_errors_are_swedish(client, url, status, expected):
         ("Vilka nya företag har etablerat sig i Kista?", False),
     ],
 )
-def test_version_questions_are_recognised(question, asks):
-    assert is_version_question(question) is asks
+def test_version_questions_are_recognised(engine, question, asks):
+    assert (analyse(question, engine.gazetteer).asked is Asked.change) is asks
 
 
 @pytest.mark.parametrize("request_body", [{"doc": T1}, {"doc": T2}, {"district": "Rinkeby-Kista"}, {}])
@@ -384,7 +383,7 @@ def test_scripts_never_insert_data_as_html():
     ],
 )
 def test_development_questions_are_recognised(engine, question, development):
-    assert profile(question, engine.gazetteer).wants_development is development
+    assert (analyse(question, engine.gazetteer).asked is Asked.change) is development
 
 
 @pytest.mark.parametrize(

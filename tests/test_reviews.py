@@ -300,7 +300,7 @@ class TestSettings:
     def test_answer_settings_are_settings_and_shape_the_hash(self):
         assert set(ANSWER_SETTINGS) <= set(Settings.model_fields)
         assert answer_settings_hash(Settings()) == answer_settings_hash(Settings())
-        assert answer_settings_hash(Settings(answer_min_coverage=0.3)) != answer_settings_hash(Settings())
+        assert answer_settings_hash(Settings(answer_passages=3)) != answer_settings_hash(Settings())
         assert answer_settings_hash(Settings(llm_api_key="hemlig")) == answer_settings_hash(Settings())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from indexer.sentences import sentence_spans
 from indexer.types import Document
 from service.schemas.versions import ComparisonResponse, comparison_response, whats_new_response
 from service.timeline import UNDATED, period_start
@@ -13,7 +14,6 @@ from service.versions import (
     compare,
     normalise,
     report_families,
-    sentence_spans,
     versions,
     whats_new,
     whats_new_answer,

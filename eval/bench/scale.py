@@ -212,6 +212,24 @@ def query_store(store: str, scratch: Path) -> dict:
     return result
 
 
+def synthetic_sentences(documents, vectors):
+    """The sentence table of the synthetic documents, split and flagged as the pipeline does; each
+    sentence's vector is its chunk's clustered vector (embedding millions of sentences is the embedder's
+    cost, measured apart), stored as float16 like real sentence vectors."""
+    from indexer.sentences import SentenceRows, SentenceTable, text_key
+
+    rows = SentenceRows.of(documents)
+    # Rows come in document order: each document's rows are one slice.
+    edges = np.searchsorted(rows.documents, np.arange(len(documents) + 1))
+    chunk_of = np.empty(len(rows.texts), dtype=np.int64)
+    for number, document in enumerate(documents):
+        mine = slice(edges[number], edges[number + 1])
+        starts = np.cumsum([0] + [len(part) + 2 for part in document.text.split("\n\n")])[:-1]
+        chunk_of[mine] = number * CHUNKS_PER_DOCUMENT + np.searchsorted(starts, rows.spans[mine, 0], side="right") - 1
+    keys = np.array([text_key(text) for text in rows.texts], dtype=np.int64)
+    return SentenceTable(rows.spans, rows.documents, rows.sections, rows.flags, keys, np.asarray(vectors[chunk_of], dtype=np.float16))
+
+
 def build_bm25(size: int, scratch: Path) -> dict:
     """Generate ``size`` synthetic chunk texts, build their BM25 index and save it."""
     from indexer.lexical import BM25Index
@@ -280,7 +298,7 @@ def build_served(size: int, scratch: Path) -> dict:
     would choose for that size (flat or HNSW) over the clustered vectors, and BM25 over the texts."""
     from indexer.lexical import BM25Index
     from indexer.storage import FORMAT_VERSION, DocumentRecord, Manifest, write_build
-    from indexer.types import Chunk, Document
+    from indexer.types import Chunk, Document, Section
     from indexer.vectorstore import FaissStore
 
     rng = np.random.default_rng(SEED + size)
@@ -291,7 +309,7 @@ def build_served(size: int, scratch: Path) -> dict:
     for number, begin in enumerate(range(0, size, CHUNKS_PER_DOCUMENT)):
         doc_id = f"rapport-{number:06d}"
         district = DISTRICTS[number % len(DISTRICTS)]
-        parts, cursor = [], 0
+        parts, sections, cursor = [], [], 0
         for position, text in enumerate(texts[begin : begin + CHUNKS_PER_DOCUMENT]):
             # Every third chunk is about the document's district, as a heading above it would make it.
             districts = (district,) if position % 3 == 0 else ()
@@ -310,10 +328,12 @@ def build_served(size: int, scratch: Path) -> dict:
                 )
             )
             parts.append(text)
+            sections.append(Section((f"{position % 9 + 1} Avsnitt",), cursor, cursor + len(text)))
             cursor += len(text) + 2
         documents.append(
             Document(doc_id, f"{doc_id}.txt", f"Rapport {number}", f"{number:064x}", text="\n\n".join(parts),
-                     organisation=f"{district} stadsdelsförvaltning", year=2017 + number % 8, districts=(district,))
+                     organisation=f"{district} stadsdelsförvaltning", year=2017 + number % 8, districts=(district,),
+                     sections=tuple(sections))
         )
     records_seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -322,6 +342,9 @@ def build_served(size: int, scratch: Path) -> dict:
     started = time.perf_counter()
     lexical = BM25Index.build([chunk.indexed_text for chunk in chunks])
     lexical_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    sentences = synthetic_sentences(documents, vectors)
+    sentences_seconds = time.perf_counter() - started
     manifest = Manifest(
         format=FORMAT_VERSION, build_id=f"scale-{size}", created_at="synthetic", embedder="synthetic", dimension=DIM,
         chunking={}, settings_hash="synthetic", versions={}, vector_store=f"faiss-{dense.kind}",
@@ -329,14 +352,15 @@ def build_served(size: int, scratch: Path) -> dict:
         chunk_count=len(chunks),
     )
     started = time.perf_counter()
-    build = write_build(scratch / "index", manifest, documents, chunks, dense, lexical, {})
+    build = write_build(scratch / "index", manifest, documents, chunks, dense, lexical, {}, sentences)
     write_seconds = time.perf_counter() - started
     return {
         "documents": len(documents),
         "vector_store": dense.kind,
         "build_seconds": {
             "records": round(records_seconds, 1), "vector_store": round(dense_seconds, 1),
-            "bm25": round(lexical_seconds, 1), "write": round(write_seconds, 1),
+            "bm25": round(lexical_seconds, 1), "sentences": round(sentences_seconds, 1),
+            "write": round(write_seconds, 1),
         },
         "disk_mb": round(directory_mb(build), 1),
         "disk_mb_by_part": {part.name: round(directory_mb(part) if part.is_dir() else part.stat().st_size / 2**20, 1) for part in build.iterdir()},

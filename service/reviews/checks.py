@@ -12,6 +12,7 @@ import json
 from indexer.settings import Settings
 from indexer.storage import StoredIndex
 from service.engine import Engine
+from service.evidence import MODEL_FILE
 
 from .schemas import ReviewIn
 from .store import IndexStamp
@@ -25,9 +26,6 @@ ANSWER_SETTINGS = (
     "fuzzy_max_distance",
     "answer_passages",
     "list_passages",
-    "answer_min_coverage",
-    "list_min_coverage",
-    "answer_min_dense",
     "answer_max_sentences",
     "llm_base_url",
     "llm_model",
@@ -35,8 +33,10 @@ ANSWER_SETTINGS = (
 
 
 def answer_settings_hash(settings: Settings) -> str:
-    """A short hash of the settings that shape answers; secrets and paths are left out."""
+    """A short hash of the settings that shape answers and of the fitted evidence model; secrets and paths
+    are left out."""
     shaping = {name: getattr(settings, name) for name in ANSWER_SETTINGS}
+    shaping["evidence_model"] = hashlib.sha256(MODEL_FILE.read_bytes()).hexdigest()
     return hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from service.question import LIST_QUESTION
+from service.analysis import DISTRICT_LIST
 from service.schemas.convert import from_attributes
 
 from . import migrations
@@ -192,7 +192,7 @@ class IndexStamp:
 
 def question_type(question: str) -> str:
     """``list`` for the questions the answerer aggregates over districts, else ``fact``."""
-    return "list" if LIST_QUESTION.search(question) else "fact"
+    return "list" if DISTRICT_LIST.search(question) else "fact"
 
 
 def content_hash(answer: ReviewedAnswer, build_id: str) -> str:

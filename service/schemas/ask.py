@@ -26,7 +26,7 @@ class CitationOut(BaseModel):
 
 
 class DistrictOut(BaseModel):
-    """One line of a list answer."""
+    """One line of a list answer (a district or an actor)."""
 
     name: str
     citations: list[int]
@@ -55,6 +55,13 @@ class AskResponse(BaseModel):
     supported: bool
     citations: list[CitationOut]
     districts: list[DistrictOut]
+    actors: list[DistrictOut] = Field(
+        default_factory=list, description="The lines of a list of actors (organisations, authorities); involvement is nämner."
+    )
+    gaps: list[str] = Field(
+        default_factory=list, description="What the question asks that the documents lack (a year, a district, an amount)."
+    )
+    asked: str = Field("fact", description="What the question asks for: fact, number, date, district_list, actor_list, change, ...")
     related: list[SearchResult] = Field(default_factory=list, description="Nearest passages when abstaining.")
     generator: str = "extractive"
     notes: list[str] = Field(default_factory=list)

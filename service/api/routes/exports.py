@@ -18,7 +18,7 @@ from service.search import SearchMode
 
 from ..deps import EngineDep, FiltersDep, QueryDep
 from ..errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE
-from .ask import answer_question
+from .ask import answer_request
 from .coverage import CoverageDep
 
 router = APIRouter(prefix="/api", tags=["export"])
@@ -69,7 +69,7 @@ def slug(text: str) -> str:
 )
 def export_answer(request: AskQuery, engine: EngineDep, format_: FormatDep = ExportFormat.md) -> Response:
     """The answer to the question (the body of POST /api/ask) with its quotes and links, as a file."""
-    answer = answer_question(engine, request)
+    answer = answer_request(engine, request)
     return download("svar", answer.question, format_, answer)
 
 
