@@ -176,7 +176,7 @@ class Answerer:
             return None, [], [], gaps
         if not chosen:
             return None, [], [], []
-        return numbering.quoted(chosen), [], [], []
+        return numbering.quoted_under_headings(chosen), [], [], []
 
     def _versions(self, analysis: QuestionAnalysis, filters: Filters) -> Answer | None:
         """A question about what changed in a report: its versions compared, when it points at one report

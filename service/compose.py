@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from indexer.sentences import is_fragment
+from indexer.sentences import INSTRUCTION, is_fragment
 from indexer.types import Answer, Citation, DistrictFinding, DocumentInfo, Involvement, Passage
 
 from .actors import actor_key, actors_in
@@ -46,6 +46,10 @@ KIND_GAPS = {
     (Asked.date, False): "tidpunkt",
     (Asked.date, True): "tidpunkt",
 }
+# How many headings of a section path lead the quotes of a fact.
+HEADINGS_SHOWN = 2
+# A longer heading is a report form's question or instruction, not a name.
+HEADING_WORDS = 8
 # How many of the best admitted sentences are looked at for what is asked.
 KIND_CHECKED = 3
 FITS = FEATURES.index("fits")
@@ -273,6 +277,28 @@ class Numbering:
     def quoted(self, candidates: Sequence[Candidate]) -> str:
         """The candidates' quotes, each followed by its marker."""
         return " ".join(f"{c.quote} [{c.id}]" for c in (self.cite(candidate) for candidate in candidates))
+
+    def quoted_under_headings(self, candidates: Sequence[Candidate]) -> str:
+        """The quotes, each run of quotes from one section led by that section's headings: a sentence
+        such as "Totalt är 18 deltagare inskrivna i projektet." says which project only under its heading."""
+        runs: list[tuple[str, list[Candidate]]] = []
+        for candidate in candidates:
+            label = section_label(candidate.passage.chunk.section)
+            if runs and runs[-1][0] == label:
+                runs[-1][1].append(candidate)
+            else:
+                runs.append((label, [candidate]))
+        return " ".join(f"{label}: {self.quoted(run)}" if label else self.quoted(run) for label, run in runs)
+
+
+def section_label(section: str) -> str:
+    """The last two headings of a section path that name something (not a report form's instruction or
+    question, such as "Beskriv nämndens arbete med ..."), joined as people read them."""
+    headings = [
+        h for h in (part.strip() for part in section.split(" > "))
+        if h and not INSTRUCTION.search(h) and not h.endswith("?") and len(h.split()) <= HEADING_WORDS
+    ]
+    return " – ".join(headings[-HEADINGS_SHOWN:])
 
 
 def district_lines(
