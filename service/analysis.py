@@ -102,7 +102,7 @@ NUMBER = re.compile(
     r"how\s+(?:many|much|often|large|big|high)|what\s+(?:share|percentage|proportion|number)|number of)\b",
     re.I,
 )
-AMOUNT = re.compile(r"\b(?:hur\s+mycket\s+(?:pengar|kostar|kostade|fick|får|har)|belopp\w*|kostnad\w*|budget\w*|kronor|"
+AMOUNT = re.compile(r"\b(?:hur\s+mycket\s+(?:pengar|kostar|kostade|fick|får|har)|kostar|kostade|belopp\w*|kostnad\w*|budget\w*|kronor|"
                     r"miljoner|how\s+much\s+(?:money|funding|did|does|was|is)|cost|funding)\b", re.I)
 DATE = re.compile(r"^\s*(?:och\s+)?(?:när\b|sedan\s+när|vilket\s+år|vilken\s+månad|vilket\s+datum|hur\s+länge|"
                   r"when\b|since\s+when|what\s+year|which\s+year|how\s+long)", re.I)

@@ -39,13 +39,8 @@ MOST_ACTORS = 30
 # A sentence on the topic of an actor list is read with this many sentences after it: who took part is
 # often said a sentence or two after what took place.
 ACTOR_FOLLOWING = 3
-# What a question asks for that a sentence can be seen to lack: (what is asked, an amount) -> the gap.
-KIND_GAPS = {
-    (Asked.number, True): "belopp",
-    (Asked.number, False): "antal",
-    (Asked.date, False): "tidpunkt",
-    (Asked.date, True): "tidpunkt",
-}
+# What a question asks for that a sentence can be seen to lack (an amount, asked in any form, is "belopp").
+KIND_GAPS = {Asked.number: "antal", Asked.date: "tidpunkt"}
 # How many headings of a section path lead the quotes of a fact.
 HEADINGS_SHOWN = 2
 # A longer heading is a report form's question or instruction, not a name.
@@ -142,7 +137,7 @@ class Composer:
         wanted = _wanted_years(analysis)
         if wanted and not any(self.in_years(c, analysis) for c in strong):
             gaps.extend(str(y) for y in sorted(wanted))
-        kind = KIND_GAPS.get((part.asked, part.wants_amount))
+        kind = "belopp" if part.wants_amount else KIND_GAPS.get(part.asked)
         if not gaps and kind and admitted and not any(_fits(c) for c in admitted[:KIND_CHECKED]):
             # On the topic, in the right place and years, but none of the best sentences has what is asked.
             gaps.append(kind)

@@ -37,9 +37,10 @@ PORTABLE = "portable"
 NUMBER_WORDS = (
     "två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tretton|fjorton|femton|sexton|sjutton|arton|nitton|"
     "tjugo|trettio|fyrtio|femtio|sextio|sjuttio|åttio|nittio|hundra|tusen|miljon\\w*|miljard\\w*|hälften|"
-    "dubbelt|tiotal|hundratal|tusental|dussin|samtliga|alla|ingen|inga"
+    "dubbelt|tiotal|hundratal|tusental|dussin"
 )
-HAS_NUMBER = re.compile(rf"\d|\b(?:{NUMBER_WORDS})\b", re.I)
+# A figure: a number that is not a year ("år 2016" says when, not how many), or a number word.
+HAS_NUMBER = re.compile(rf"(?<![\d.,])(?!(?:19|20)\d\d\b)\d|\b(?:{NUMBER_WORDS})\b", re.I)
 HAS_AMOUNT = re.compile(r"\d[\d\s,.]*\s*(?:kr\b|kronor|mkr|tkr|msek|sek\b|miljon\w*|miljard\w*)|\bbelopp\w*\b", re.I)
 HAS_TIME = re.compile(
     r"\b(?:(?:19|20)\d\d|januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|"
@@ -386,8 +387,10 @@ class _Weigher:
 def _type_fit(part: Part, text: str) -> tuple[bool, bool]:
     """Whether the kind of answer ``part`` asks for can be checked on a sentence, and whether ``text`` has it."""
     asked = part.asked
+    if part.wants_amount:
+        return True, bool(HAS_AMOUNT.search(text))
     if asked is Asked.number:
-        return True, bool((HAS_AMOUNT if part.wants_amount else HAS_NUMBER).search(text))
+        return True, bool(HAS_NUMBER.search(text))
     if asked is Asked.date:
         return True, bool(HAS_TIME.search(text))
     if asked in (Asked.actor, Asked.actor_list):
