@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
 from indexer.embedders import EmbedderError
-from indexer.settings import get_settings
+from indexer.settings import SettingsInvalid, get_settings
 from indexer.storage import IndexProblem
 
 from .search import Filters, QueryError, SearchMode
@@ -28,6 +28,15 @@ def fail(message: str, code: int = 1) -> None:
     """Print a clear error (no traceback) and exit non-zero."""
     console.print(f"[red]Fel:[/red] {message}")
     raise typer.Exit(code)
+
+
+@app.callback()
+def check_settings() -> None:
+    """Check the STADSHUS_* settings before any command: a refused value stops it (exit code 2)."""
+    try:
+        get_settings()
+    except SettingsInvalid as exc:
+        fail(str(exc), 2)
 
 
 def _engine():
@@ -253,19 +262,17 @@ def review_export(
     from indexer.storage import load_index
 
     from .reviews.export import export_candidates
-    from .reviews.store import ReviewSettingsInvalid, ReviewStore, ReviewStoreUnavailable, get_review_settings
+    from .reviews.store import ReviewStore, ReviewStoreUnavailable
 
     settings = get_settings()
-    try:
-        url = get_review_settings().db_url
-    except ReviewSettingsInvalid as exc:
-        fail(f"granskningsinställningarna är ogiltiga: {exc}")
+    if settings.refused:
+        fail(f"granskningsinställningarna är ogiltiga: {'; '.join(settings.refused.values())}")
     try:
         index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
     except IndexProblem as exc:
         fail(str(exc))
     try:
-        store = ReviewStore.open(url)
+        store = ReviewStore.open(settings.db_url)
     except ReviewStoreUnavailable as exc:
         fail(str(exc))
     try:

@@ -17,13 +17,13 @@ from service.api.main import create_app
 from service.api.routes.ask import is_version_question
 from service.coverage import coverage
 from service.question import profile
-from service.reviews.store import ReviewSettings
 from service.schemas.coverage import coverage_response
 from service.schemas.similar import similar_response
 from service.schemas.versions import comparison_response, whats_new_response
 from service.similar import similar_passages
 from service.timeline import period_start
 from service.versions import compare, whats_new
+from tests.conftest import make_settings
 
 WEB = Path(__file__).resolve().parents[1] / "service" / "web"
 T1 = "rinkeby-kista-naringsliv-2022-t1"
@@ -39,7 +39,7 @@ WHATS_NEW = "Vad är nytt i den senare versionen av rapporten?"
 @pytest.fixture(scope="module")
 def client(engine, tmp_path_factory) -> TestClient:
     database = tmp_path_factory.mktemp("reviews") / "reviews.db"
-    app = create_app(engine=engine, review_settings=ReviewSettings(db_url=f"sqlite:///{database}"))
+    app = create_app(settings=make_settings(engine.settings.index_dir, db_url=f"sqlite:///{database}"), engine=engine)
     with TestClient(app) as client:
         yield client
 

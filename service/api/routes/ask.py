@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from indexer.types import Answer
 from service.engine import Engine
+from service.reviews.checks import signed
 from service.schemas.ask import AskQuery, AskResponse, ask_response
 from service.search import Filters
 from service.versions import NoEarlierVersion, report_families, whats_new_answer
@@ -77,6 +78,9 @@ def answer_question(engine: Engine, request: AskQuery) -> Answer:
 
 
 @router.post("/ask", response_model=AskResponse, responses={**ERROR_RESPONSES, **TOO_LARGE_RESPONSE})
-def ask(request: AskQuery, engine: EngineDep) -> AskResponse:
-    """Answer a question in Swedish from the documents, optionally limited to a district, document or year."""
-    return ask_response(answer_question(engine, request))
+def ask(request: AskQuery, engine: EngineDep, http: Request) -> AskResponse:
+    """Answer a question in Swedish from the documents, optionally limited to a district, document or year;
+    signed for the review API when the review database is open."""
+    response = ask_response(answer_question(engine, request))
+    store = http.app.state.review_store
+    return response if store is None else signed(response, store.signing_secret, engine.index.manifest.build_id)
