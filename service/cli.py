@@ -297,17 +297,16 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (they share the memory-mapped index).")] = 1,
 ) -> None:
-    """Serve the HTTP API and the web page."""
+    """Serve the HTTP API and the web page, the workers watched by a supervisor that restarts one that dies."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    uvicorn.run(
-        "service.api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
+    config = uvicorn.Config(
+        "service.api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
+    # Under uvicorn's supervisor even with one worker: a worker that dies (a file of its index build cut
+    # short under its memory map ends it with SIGBUS) is started again, and checks the build as it loads it.
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 @app.command("eval")

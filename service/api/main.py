@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -50,6 +51,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the index and the embedder once and open the review database; if either fails, serve on and
     report why (the index: 503 everywhere; the review database: 503 on /api/reviews only)."""
     state: ServiceState = app.state.service
+    # A file of the served build cut short under its memory map ends the worker with SIGBUS, which Python
+    # cannot catch: the fault and every thread's stack go to the log, and the supervisor starts the worker
+    # again (stadshus serve), which refuses the damaged build when it loads it.
+    faulthandler.enable()
     # Every route and dependency that is not async runs in this pool; a small one queues requests fairly
     # instead of letting many share the cores and all finish late.
     anyio.to_thread.current_default_thread_limiter().total_tokens = state.settings.request_threads
