@@ -1,13 +1,15 @@
-"""JSON records one per line, read by byte offset out of a memory-mapped file.
+"""JSON records one per line, read by byte offset (``os.pread``) out of a file kept open.
 
 The chunk and document tables keep their records this way: a million records cost an offsets array
-and shared pages, not a million Python objects in every worker.
+and the page cache that every worker shares, not a million Python objects in every worker. They are read
+rather than memory-mapped: a mapped file cut short under its reader kills the process with SIGBUS, a
+read comes back short and is a RecordError (a 503 that says the index is damaged).
 """
 
 from __future__ import annotations
 
 import json
-import mmap
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,17 +25,26 @@ class RecordFile:
     """Lines of a JSON-lines file by number, through ``offsets`` (each line's start, and the length last)."""
 
     def __init__(self, path: Path, offsets: np.ndarray):
-        self._data = map_file(path)
+        self._path = path
+        self._file = path.open("rb", buffering=0)
         self._offsets = offsets
-        if len(offsets) == 0 or int(offsets[-1]) != len(self._data):
+        if len(offsets) == 0 or int(offsets[-1]) != os.fstat(self._file.fileno()).st_size:
+            self._file.close()
             raise RecordError(f"the records in {path} and their offsets are inconsistent (sizes differ)")
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
     def read(self, number: int) -> dict[str, Any]:
-        """Record ``number`` as decoded JSON; raises RecordError when it is not a JSON object."""
-        line = self._data[int(self._offsets[number]) : int(self._offsets[number + 1])]
+        """Record ``number`` as decoded JSON; raises RecordError when it is not a JSON object or the file
+        no longer holds it (cut short)."""
+        begin, end = int(self._offsets[number]), int(self._offsets[number + 1])
+        try:
+            line = os.pread(self._file.fileno(), end - begin, begin)
+        except OSError as exc:
+            raise RecordError(f"record {number} cannot be read from {self._path} ({exc})") from exc
+        if len(line) != end - begin:
+            raise RecordError(f"record {number} is missing from {self._path}: the file was cut short")
         try:
             record = json.loads(line)
         except ValueError as exc:
@@ -52,11 +63,3 @@ class RecordFile:
                 out.write(line)
                 offsets.append(offsets[-1] + len(line))
         return np.array(offsets, dtype=np.int64)
-
-
-def map_file(path: Path) -> bytes | mmap.mmap:
-    """The file's bytes, memory-mapped (an empty file cannot be mapped and has no bytes to share)."""
-    with path.open("rb") as handle:
-        if not path.stat().st_size:
-            return b""
-        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)

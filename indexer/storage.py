@@ -1,9 +1,10 @@
-"""The index on disk: plain files in a build folder, stamped by a manifest, swapped in atomically.
+"""The index on disk: plain files in a build folder, stamped by a manifest, checked, swapped in atomically.
 
     index/
       current -> builds/<build id>     a symlink, replaced in one rename when a build is complete
       builds/<build id>/
-        manifest.json                  embedder, chunking, versions, a hash per document
+        manifest.json                  embedder, chunking, versions, a hash per document, the size and
+                                       checksum of every other file of the build, its own checksum
         documents.jsonl, document_table/  cleaned documents, texts read on demand (see indexer.documentstore)
         chunks.jsonl, chunk_table/     chunk records, read on demand (see indexer.chunkstore)
         duplicates.json                near-duplicate chunk positions
@@ -11,7 +12,10 @@
         dense/                         the vector store (dense.faiss, which holds the vectors)
         bm25/                          the lexical index (bm25s files)
 
-A build killed at any moment leaves ``current`` pointing at the previous complete build.
+A build killed at any moment leaves ``current`` pointing at the previous complete build. A build is
+verified (``verify_build``: every file's size and checksum, no file missing or added; then opened and
+searched once) before ``current`` points at it and again whenever it is loaded, so a damaged build is
+refused and never served. Its files are written read-only and never changed once published.
 """
 
 from __future__ import annotations
@@ -21,27 +25,39 @@ import fcntl
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+import xxhash
+from pydantic import BaseModel, Field, ValidationError
 
 from .chunkstore import RECORDS_FILE, ChunkTable
 from .documentstore import DocumentTable
 from .lexical import BM25Index
+from .records import RecordError
 from .sentences import SentenceTable
 from .types import Chunk, Document
 from .vectorstore import FaissStore
 
-# Format 2 added chunk_table/, format 3 document_table/, format 4 sentences/; the chunk records and
-# vectors of older builds can still be reused.
-FORMAT_VERSION = 4
-REUSABLE_FORMATS = (1, 2, 3, 4)
+# Format 2 added chunk_table/, format 3 document_table/, format 4 the files' checksums, format 5
+# sentences/; the chunk records and vectors of older builds can still be reused.
+FORMAT_VERSION = 5
+REUSABLE_FORMATS = (1, 2, 3, 4, 5)
 CURRENT = "current"
 BUILDS = "builds"
+MANIFEST = "manifest.json"
+# xxHash3-128 reads at about 10 GB/s on one core (SHA-256: 1 GB/s): it finds damage, not tampering, and
+# whoever can change a build can change its manifest too.
+CHECKSUM = "xxh3_128"
+READ_BLOCK = 8 * 1024 * 1024
+VERIFY_THREADS = 4
+# Vectors are normalised: a stored vector's inner product with itself is 1, give or take rounding.
+SELF_SCORE_TOLERANCE = 1e-3
 
 
 class IndexProblem(Exception):
@@ -72,8 +88,15 @@ class DocumentRecord(BaseModel):
     chunks: int
 
 
+class FileRecord(BaseModel):
+    """What the manifest keeps about each file of a build."""
+
+    size: int
+    checksum: str = Field(description=f"{CHECKSUM} of the file's bytes, hex.")
+
+
 class Manifest(BaseModel):
-    """What shaped an index: read before anything else is loaded."""
+    """What shaped an index, and what its files must be: read and checked before anything else is loaded."""
 
     format: int
     build_id: str
@@ -86,6 +109,26 @@ class Manifest(BaseModel):
     vector_store: str
     documents: dict[str, DocumentRecord]
     chunk_count: int
+    #: Every file of the build but the manifest, by its path in the build (filled in by ``write_build``).
+    files: dict[str, FileRecord] = Field(default_factory=dict)
+    checksum: str = Field("", description="A checksum of the manifest's other fields (``manifest_checksum``).")
+
+
+def manifest_checksum(manifest: Manifest) -> str:
+    """The checksum of a manifest's content (everything but ``checksum``), however its JSON is laid out."""
+    content = json.dumps(manifest.model_dump(mode="json", exclude={"checksum"}), sort_keys=True, ensure_ascii=False)
+    return xxhash.xxh3_128_hexdigest(content.encode())
+
+
+def file_checksum(path: Path) -> str:
+    """The checksum of a file, read in blocks (never mapped: a file cut short under a mapping is a SIGBUS)."""
+    digest = xxhash.xxh3_128()
+    buffer = bytearray(READ_BLOCK)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as handle:
+        while read := handle.readinto(buffer):
+            digest.update(view[:read])
+    return digest.hexdigest()
 
 
 @dataclass
@@ -112,28 +155,76 @@ def current_build(index_dir: Path) -> Path:
     if not link.is_symlink() and not link.exists():
         raise IndexMissing(f"no index in {index_dir}: run `stadshus index` to build it")
     target = link.resolve()
-    if not (target / "manifest.json").is_file():
+    if not (target / MANIFEST).is_file():
         raise IndexCorrupt(f"the index in {index_dir} is incomplete (no manifest): run `stadshus index` again")
     return target
 
 
 def read_manifest(build: Path) -> Manifest:
-    """The manifest of a build folder."""
+    """The manifest of a build folder (its own checksum is checked only by ``verify_build``)."""
     try:
-        return Manifest.model_validate_json((build / "manifest.json").read_bytes())
+        return Manifest.model_validate_json((build / MANIFEST).read_bytes())
     except (OSError, ValidationError, ValueError) as exc:
         raise IndexCorrupt(f"the index manifest in {build} is unreadable ({exc}): run `stadshus index` again") from exc
 
 
-def load_index(index_dir: Path, embedder_name: str | None = None, max_distance: int = 2, mmap: bool = True) -> StoredIndex:
-    """Load the current build; if ``embedder_name`` is given it must match the one the index was built with."""
-    build = current_build(index_dir)
+def build_files(build: Path) -> dict[str, Path]:
+    """Every file of a build folder but its manifest, by its path in the build."""
+    return {
+        path.relative_to(build).as_posix(): path
+        for path in sorted(build.rglob("*"))
+        if path.name != MANIFEST or path.parent != build
+        if not path.is_dir()
+    }
+
+
+def verify_build(build: Path) -> Manifest:
+    """The build's manifest, once every file of the build is the one it records: the manifest's own
+    checksum, then every file's presence and size (cheap, first), then every file's checksum. Raises
+    IndexCorrupt naming the first file that differs; nothing is memory-mapped here."""
     manifest = read_manifest(build)
     if manifest.format != FORMAT_VERSION:
         raise IndexMismatch(
             f"the index has format {manifest.format}, this version reads format {FORMAT_VERSION}: "
             "run `stadshus index` to rebuild it"
         )
+    if manifest.checksum != manifest_checksum(manifest) or not manifest.files:
+        raise IndexCorrupt(f"the index manifest in {build} is damaged (its checksum differs): run `stadshus index` again")
+    present = build_files(build)
+    unknown = sorted(present.keys() - manifest.files.keys())
+    missing = sorted(manifest.files.keys() - present.keys())
+    if missing or unknown:
+        raise IndexCorrupt(
+            f"the index in {build} is incomplete (missing {missing}, not in the manifest {unknown}): "
+            "run `stadshus index` again"
+        )
+    for name, record in manifest.files.items():
+        size = present[name].stat().st_size
+        if size != record.size:
+            raise IndexCorrupt(
+                f"the file {name} of the index in {build} is damaged ({size} bytes, the manifest says {record.size}): "
+                "run `stadshus index` again"
+            )
+    with ThreadPoolExecutor(VERIFY_THREADS) as pool:  # xxhash lets go of the GIL: files are hashed side by side
+        sums = dict(zip(manifest.files, pool.map(file_checksum, (present[name] for name in manifest.files))))
+    for name, record in manifest.files.items():
+        if sums[name] != record.checksum:
+            raise IndexCorrupt(
+                f"the file {name} of the index in {build} is damaged (its checksum differs from the manifest's): "
+                "run `stadshus index` again"
+            )
+    return manifest
+
+
+def load_index(index_dir: Path, embedder_name: str | None = None, max_distance: int = 2, mmap: bool = True) -> StoredIndex:
+    """Load the current build, verified first (``verify_build``); if ``embedder_name`` is given it must
+    match the one the index was built with."""
+    return open_build(current_build(index_dir), embedder_name, max_distance, mmap)
+
+
+def open_build(build: Path, embedder_name: str | None = None, max_distance: int = 2, mmap: bool = True) -> StoredIndex:
+    """Verify a build folder, open it and search it once (``self_check``)."""
+    manifest = verify_build(build)
     if embedder_name is not None and manifest.embedder != embedder_name:
         raise IndexMismatch(
             f"the index was built with the embedder {manifest.embedder!r} but {embedder_name!r} is configured "
@@ -152,7 +243,30 @@ def load_index(index_dir: Path, embedder_name: str | None = None, max_distance: 
         raise IndexCorrupt(f"the index in {build} is inconsistent (chunk counts differ): run `stadshus index` again")
     if len(sentences) and (int(sentences.documents[-1]) >= len(chunks.doc_ids) or sentences.vectors.shape[1] != manifest.dimension):
         raise IndexCorrupt(f"the index in {build} is inconsistent (the sentence table does not fit): run `stadshus index` again")
-    return StoredIndex(build, manifest, documents, chunks, dense, lexical, duplicates, sentences)
+    index = StoredIndex(build, manifest, documents, chunks, dense, lexical, duplicates, sentences)
+    self_check(index)
+    return index
+
+
+def self_check(index: StoredIndex) -> None:
+    """Search the index once without an embedder: the first chunk's stored vector finds itself with score 1,
+    its words find it by BM25, and its text is its document's text at its offsets. Raises IndexCorrupt."""
+    if not len(index.chunks):
+        return
+    problem = f"the index in {index.path} fails its self-check"
+    try:
+        chunk = index.chunks[0]
+        document = index.documents[chunk.doc_id]
+        positions, scores = index.dense.search(index.dense.vector(0), 1)
+        lexical_positions, _ = index.lexical.search(chunk.indexed_text, 1, subset=np.zeros(1, dtype=np.int64), expand=False)
+    except (RecordError, KeyError, IndexError, ValueError, RuntimeError) as exc:
+        raise IndexCorrupt(f"{problem} ({type(exc).__name__}: {exc}): run `stadshus index` again") from exc
+    if document.text[chunk.start : chunk.end] != chunk.text:
+        raise IndexCorrupt(f"{problem} (a chunk's text is not its document's): run `stadshus index` again")
+    if not len(positions) or not abs(float(scores[0]) - 1.0) < SELF_SCORE_TOLERANCE:
+        raise IndexCorrupt(f"{problem} (the vector search scores a stored vector against itself wrongly): run `stadshus index` again")
+    if list(lexical_positions) != [0]:
+        raise IndexCorrupt(f"{problem} (BM25 does not find a chunk by its own words): run `stadshus index` again")
 
 
 def write_build(
@@ -177,9 +291,22 @@ def write_build(
     dense.save(staging / "dense")
     lexical.save(staging / "bm25")
     sentences.write(staging)
-    # The manifest goes last: a folder without one is never a build.
-    (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
+    # The manifest goes last: a folder without one is never a build. It records every other file, so a
+    # file added to a build by another part of the indexer is covered without a change here.
+    files = {}
+    for name, path in build_files(staging).items():
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # never changed in place once written
+        files[name] = FileRecord(size=path.stat().st_size, checksum=file_checksum(path))
+    manifest = manifest.model_copy(update={"files": files})
+    manifest = manifest.model_copy(update={"checksum": manifest_checksum(manifest)})
+    (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), "utf-8")
+    (staging / MANIFEST).chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     _fsync_tree(staging)
+    try:
+        open_build(staging)  # read back as a server would, before anything points at it
+    except IndexProblem:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     final = builds / manifest.build_id
     os.replace(staging, final)
     link = index_dir / CURRENT

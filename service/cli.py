@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
 from indexer.embedders import EmbedderError
-from indexer.settings import get_settings
+from indexer.settings import SettingsInvalid, get_settings
 from indexer.storage import IndexProblem
 
 from .search import Filters, QueryError, SearchMode
@@ -28,6 +28,15 @@ def fail(message: str, code: int = 1) -> None:
     """Print a clear error (no traceback) and exit non-zero."""
     console.print(f"[red]Fel:[/red] {message}")
     raise typer.Exit(code)
+
+
+@app.callback()
+def check_settings() -> None:
+    """Check the STADSHUS_* settings before any command: a refused value stops it (exit code 2)."""
+    try:
+        get_settings()
+    except SettingsInvalid as exc:
+        fail(str(exc), 2)
 
 
 def _engine():
@@ -257,19 +266,17 @@ def review_export(
     from indexer.storage import load_index
 
     from .reviews.export import export_candidates
-    from .reviews.store import ReviewSettingsInvalid, ReviewStore, ReviewStoreUnavailable, get_review_settings
+    from .reviews.store import ReviewStore, ReviewStoreUnavailable
 
     settings = get_settings()
-    try:
-        url = get_review_settings().db_url
-    except ReviewSettingsInvalid as exc:
-        fail(f"granskningsinställningarna är ogiltiga: {exc}")
+    if settings.refused:
+        fail(f"granskningsinställningarna är ogiltiga: {'; '.join(settings.refused.values())}")
     try:
         index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
     except IndexProblem as exc:
         fail(str(exc))
     try:
-        store = ReviewStore.open(url)
+        store = ReviewStore.open(settings.db_url)
     except ReviewStoreUnavailable as exc:
         fail(str(exc))
     try:
@@ -294,17 +301,16 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (they share the memory-mapped index).")] = 1,
 ) -> None:
-    """Serve the HTTP API and the web page."""
+    """Serve the HTTP API and the web page, the workers watched by a supervisor that restarts one that dies."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    uvicorn.run(
-        "service.api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
+    config = uvicorn.Config(
+        "service.api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
+    # Under uvicorn's supervisor even with one worker: a worker that dies (a file of its index build cut
+    # short under its memory map ends it with SIGBUS) is started again, and checks the build as it loads it.
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 @app.command("eval")

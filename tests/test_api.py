@@ -26,8 +26,8 @@ SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "referr
 
 
 @pytest.fixture(scope="module")
-def client(engine, review_settings) -> TestClient:
-    with TestClient(create_app(engine=engine, review_settings=review_settings)) as client:
+def client(engine, app_settings) -> TestClient:
+    with TestClient(create_app(settings=app_settings, engine=engine)) as client:
         yield client
 
 
@@ -288,12 +288,12 @@ def test_body_under_the_limit_is_read(client):
     assert response.status_code == 200 and response.json()["supported"] is True
 
 
-def test_an_internal_failure_is_a_swedish_500_without_traceback(engine, monkeypatch, review_settings):
+def test_an_internal_failure_is_a_swedish_500_without_traceback(engine, monkeypatch, app_settings):
     def broken(*_, **__):
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr(engine.searcher, "search", broken)
-    with TestClient(create_app(engine=engine, review_settings=review_settings), raise_server_exceptions=False) as client:
+    with TestClient(create_app(settings=app_settings, engine=engine), raise_server_exceptions=False) as client:
         response = client.get("/api/search", params={"q": "trygghet"})
     assert "oväntat fel" in assert_swedish_error(response, 500)
     assert "secret" not in response.text and "RuntimeError" not in response.text
@@ -397,7 +397,7 @@ def test_openapi_lists_every_operation(client):
 # Start-up: the engine loads once, and a broken index leaves a running service that says why
 
 
-def test_engine_loads_once_in_the_lifespan(engine, monkeypatch, review_settings):
+def test_engine_loads_once_in_the_lifespan(engine, monkeypatch, app_settings):
     loads = []
 
     def counting_load(settings, embedder=None):
@@ -405,16 +405,16 @@ def test_engine_loads_once_in_the_lifespan(engine, monkeypatch, review_settings)
         return engine
 
     monkeypatch.setattr(api_main, "load_engine", counting_load)
-    with TestClient(create_app(settings=engine.settings, review_settings=review_settings)) as client:
+    with TestClient(create_app(settings=app_settings)) as client:
         for _ in range(3):
             assert client.get("/api/search", params={"q": "trygghet"}).status_code == 200
         assert client.get("/healthz").json()["status"] == "ok"
-    assert loads == [engine.settings]
+    assert loads == [app_settings]
 
 
-def test_the_served_requests_at_once_are_the_settings(engine, review_settings):
-    settings = engine.settings.model_copy(update={"request_threads": 3})
-    with TestClient(create_app(settings=settings, engine=engine, review_settings=review_settings)) as client:
+def test_the_served_requests_at_once_are_the_settings(engine, app_settings):
+    settings = app_settings.model_copy(update={"request_threads": 3})
+    with TestClient(create_app(settings=settings, engine=engine)) as client:
         assert client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens) == 3
         assert client.get("/api/search", params={"q": "trygghet"}).status_code == 200
 
@@ -451,9 +451,9 @@ def _mismatched(tmp_path: Path, source: Path) -> Path:
         (_mismatched, "annan inbäddningsmodell", "some-other/embedder"),
     ],
 )
-def test_service_starts_without_a_usable_index(tmp_path, corpus_settings, make_index, swedish, english, review_settings):
+def test_service_starts_without_a_usable_index(tmp_path, corpus_settings, make_index, swedish, english, app_settings):
     index_dir = make_index(tmp_path, Path(corpus_settings.index_dir))
-    with TestClient(create_app(settings=make_settings(index_dir), review_settings=review_settings)) as client:
+    with TestClient(create_app(settings=make_settings(index_dir, db_url=app_settings.db_url))) as client:
         health = client.get("/healthz")
         assert health.status_code == 503
         body = health.json()

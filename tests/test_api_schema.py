@@ -27,9 +27,9 @@ schema = schemathesis.openapi.from_dict(create_app(settings=make_settings(Path("
 
 
 @pytest.fixture(scope="module")
-def app(engine, review_settings):
+def app(engine, app_settings):
     """The app that answers the generated requests: the real corpus, loaded once per session."""
-    return create_app(engine=engine, review_settings=review_settings)
+    return create_app(settings=app_settings, engine=engine)
 
 
 @pytest.mark.slow

@@ -34,13 +34,13 @@ WAIT_MS = 120_000
 
 
 @pytest.fixture(scope="module")
-def base_url(engine, review_settings) -> str:
+def base_url(engine, app_settings) -> str:
     """The real server (uvicorn) on a free loopback port, serving the session engine."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     # Listening before the server starts: early connections wait in the backlog instead of being refused.
     sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(create_app(engine=engine, review_settings=review_settings), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings=app_settings, engine=engine), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -19,7 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from service.api.main import create_app
-from service.reviews.store import ReviewSettings
+from tests.conftest import make_settings
 from tests.test_browser import WAIT_MS, browser, page  # noqa: F401 - fixtures shared with the page's own browser test
 
 pytestmark = pytest.mark.browser
@@ -52,7 +52,7 @@ def serving(app: FastAPI) -> Iterator[str]:
 def base_url(engine, tmp_path_factory) -> Iterator[str]:
     """The real server over the session engine, with a review database of its own."""
     database = tmp_path_factory.mktemp("reviews") / "reviews.db"
-    with serving(create_app(engine=engine, review_settings=ReviewSettings(db_url=f"sqlite:///{database}"))) as url:
+    with serving(create_app(settings=make_settings(engine.settings.index_dir, db_url=f"sqlite:///{database}"), engine=engine)) as url:
         yield url
 
 

@@ -11,9 +11,10 @@ import pytest
 
 from service.api.main import create_app
 from service.reviews.schemas import ReviewIn
-from service.reviews.store import IndexStamp, ReviewSettings, ReviewStore
+from service.reviews.store import IndexStamp, ReviewStore
 from service.schemas.ask import ask_response
 from tests.test_browser import WAIT_MS, browser, page  # noqa: F401 - shared fixtures
+from tests.conftest import make_settings
 from tests.test_browser_research import serving
 
 pytestmark = pytest.mark.browser
@@ -31,7 +32,7 @@ def database(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def base_url(engine, database) -> Iterator[str]:
     """The real server with two reviewers' keys and a review database of this module."""
-    app = create_app(engine=engine, review_settings=ReviewSettings(db_url=database, reviewer_keys=KEYS))
+    app = create_app(settings=make_settings(engine.settings.index_dir, db_url=database, reviewer_keys=KEYS), engine=engine)
     with serving(app) as url:
         yield url
 
@@ -138,8 +139,10 @@ def test_a_reviewer_judges_an_answer_and_finds_it_on_the_review_page(page, base_
 
 
 def seed_earlier_build(database: str, engine) -> None:
-    """Two judgments of one answer made on an earlier index build, both "wrong", as the store keeps them."""
+    """Two judgments of one answer made on an earlier index build, both "wrong", as the store keeps them
+    (the signature is the review API's to check)."""
     answer = ask_response(engine.answerer.ask("Vad gör medborgarvärdarna?")).model_dump(mode="json")
+    answer["signature"] = "0" * 64
     store = ReviewStore.open(database)
     try:
         for reviewer, verdict in (("anna", "wrong"), ("bo", "wrong")):
@@ -188,7 +191,7 @@ def test_a_wrong_key_is_reported_and_the_key_stays_in_the_tab(browser, base_url)
 def test_an_empty_review_page_says_so(browser, engine, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
-    app = create_app(engine=engine, review_settings=ReviewSettings(db_url=f"sqlite:///{tmp_path / 'tom.db'}"))
+    app = create_app(settings=make_settings(engine.settings.index_dir, db_url=f"sqlite:///{tmp_path / 'tom.db'}"), engine=engine)
     with serving(app) as url:
         context = browser.new_context(locale="sv-SE")
         page = context.new_page()

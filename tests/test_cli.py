@@ -209,3 +209,53 @@ def test_an_unknown_mode_is_a_usage_error(runner, cli_env):
     result = runner.invoke(app, ["search", "trygghet", "--mode", "magisk"])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+# Settings checked before any command
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("STADSHUS_ADMIN_KEY", "", "är tom"),
+        ("STADSHUS_ADMIN_KEY", "a", "är kortare än 16 tecken"),
+        ("STADSHUS_ADMIN_KEY", "femton-tecken-x", "är kortare än 16 tecken"),
+        ("STADSHUS_ADMIN_KEY", "nyckel med mellanslag", "får bara innehålla synliga ASCII-tecken"),
+        ("STADSHUS_ADMIN_KEY", "hemlig-nyckel-med-å", "får bara innehålla synliga ASCII-tecken"),
+        ("STADSHUS_CHUNK_TOKENS", "många", "måste vara ett heltal"),
+        ("STADSHUS_FUSION", "medel", "måste vara något av"),
+        ("STADSHUS_LLM_BASE_URL", "localhost:11434", "måste börja med http://"),
+        ("STADSHUS_REQUEST_THREADS", "0", "måste vara minst 1"),
+    ],
+)
+@pytest.mark.parametrize("command", [["serve"], ["search", "medborgarvärdar"], ["index"]])
+def test_a_refused_setting_stops_every_command(runner, monkeypatch, command, variable, value, reason):
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, command)
+    finally:
+        get_settings.cache_clear()
+    assert_clean_failure(result, 2)
+    assert f"{variable} {reason}" in flat(result.stderr)
+    if len(value) > 4:
+        assert value not in result.stderr  # a refused value may be a secret: never repeated
+
+
+def test_serve_refuses_to_start_with_an_empty_admin_key(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    stadshus = Path(sys.executable).with_name("stadshus")
+    environment = {**os.environ, "STADSHUS_ADMIN_KEY": "", "STADSHUS_INDEX_DIR": str(tmp_path / "index")}
+    started = subprocess.run(
+        [str(stadshus), "serve", "--port", "9"], env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert started.returncode == 2
+    assert "STADSHUS_ADMIN_KEY är tom" in flat(started.stderr) and "Traceback" not in started.stderr
+
+
+def test_a_key_of_sixteen_visible_characters_is_accepted(monkeypatch):
+    monkeypatch.setenv("STADSHUS_ADMIN_KEY", "0123456789abcdef")
+    assert Settings().admin_key.get_secret_value() == "0123456789abcdef"

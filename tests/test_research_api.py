@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from service.api.main import create_app
 from service.analysis import Asked, analyse
 from service.coverage import coverage
-from service.reviews.store import ReviewSettings
 from service.schemas.coverage import coverage_response
 from service.schemas.similar import similar_response
 from service.schemas.versions import comparison_response, whats_new_response
 from service.similar import similar_passages
 from service.timeline import period_start
 from service.versions import compare, whats_new
+from tests.conftest import make_settings
 
 WEB = Path(__file__).resolve().parents[1] / "service" / "web"
 T1 = "rinkeby-kista-naringsliv-2022-t1"
@@ -38,7 +38,7 @@ WHATS_NEW = "Vad är nytt i den senare versionen av rapporten?"
 @pytest.fixture(scope="module")
 def client(engine, tmp_path_factory) -> TestClient:
     database = tmp_path_factory.mktemp("reviews") / "reviews.db"
-    app = create_app(engine=engine, review_settings=ReviewSettings(db_url=f"sqlite:///{database}"))
+    app = create_app(settings=make_settings(engine.settings.index_dir, db_url=f"sqlite:///{database}"), engine=engine)
     with TestClient(app) as client:
         yield client
 

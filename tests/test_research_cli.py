@@ -14,7 +14,8 @@ from service.coverage import coverage
 from service.reviews.checks import index_stamp
 from service.reviews.export import load_candidates
 from service.reviews.schemas import ReviewIn
-from service.reviews.store import ReviewStore, get_review_settings
+from indexer.settings import get_settings
+from service.reviews.store import ReviewStore
 from service.schemas.ask import ask_response
 from service.schemas.coverage import coverage_response
 from service.schemas.similar import similar_response
@@ -142,14 +143,15 @@ def review_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'reviews.db'}"
     monkeypatch.setenv("STADSHUS_DB_URL", url)
     monkeypatch.delenv("STADSHUS_REVIEWER_KEYS", raising=False)
-    get_review_settings.cache_clear()
+    get_settings.cache_clear()
     yield url
-    get_review_settings.cache_clear()
+    get_settings.cache_clear()
 
 
 def judge(url: str, engine, question: str, verdict: str) -> None:
     """Store anna's judgment of the service's answer to ``question``, every citation supporting it."""
-    answer = ask_response(engine.answerer.ask(question)).model_dump(mode="json")
+    # The store keeps what it is given; the signature is the review API's to check.
+    answer = ask_response(engine.answerer.ask(question)).model_dump(mode="json") | {"signature": "0" * 64}
     review = ReviewIn.model_validate(
         {"answer": answer, "verdict": verdict, "citations": [{"citation_id": c["id"], "verdict": "supports"} for c in answer["citations"]]}
     )
@@ -184,23 +186,21 @@ def test_review_export_without_a_usable_database_fails_cleanly(runner, cli_env, 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
     monkeypatch.setenv("STADSHUS_DB_URL", f"sqlite:///{blocker}/reviews.db")
-    get_review_settings.cache_clear()
+    get_settings.cache_clear()
     try:
         assert_clean_failure(runner.invoke(app, ["review", "export", str(tmp_path / "x.jsonl")]), 1, "granskningsdatabasen")
     finally:
-        get_review_settings.cache_clear()
+        get_settings.cache_clear()
 
 
 def test_review_export_with_bad_reviewer_keys_fails_cleanly(runner, cli_env, review_db, monkeypatch, tmp_path):
     monkeypatch.setenv("STADSHUS_REVIEWER_KEYS", "anna:kort")
-    get_review_settings.cache_clear()
+    get_settings.cache_clear()
     result = runner.invoke(app, ["review", "export", str(tmp_path / "x.jsonl")])
     assert_clean_failure(result, 1, "granskningsinställningarna är ogiltiga")
 
 
 def test_review_export_without_an_index_fails_cleanly(runner, review_db, monkeypatch, tmp_path):
-    from indexer.settings import get_settings
-
     monkeypatch.setenv("STADSHUS_INDEX_DIR", str(tmp_path / "inget-index"))
     monkeypatch.setenv("STADSHUS_GAZETTEER", str(GAZETTEER))
     get_settings.cache_clear()

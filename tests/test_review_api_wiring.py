@@ -1,42 +1,45 @@
 """The review API inside the service: the store opened in the lifespan (and closed after it), keys from
-the review settings, citations checked against the engine the service serves, a review database that
-cannot be opened costing the review routes only (503), and malformed reviewer keys costing writing only
-(503), while the rest of the service works."""
+the settings, answers signed by /api/ask and checked against the engine the service serves, a review
+database that cannot be opened (or whose URL is refused) costing the review routes only (503), and
+refused reviewer keys costing writing only (503), while the rest of the service works."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from indexer.settings import load_settings
 from service.api.main import create_app
-from service.reviews.routes import KEYS_INVALID
-from service.reviews.store import ReviewSettings, ReviewStore, get_review_settings
-from tests.conftest import make_settings
+from service.reviews.routes import DATABASE_URL_INVALID, KEYS_INVALID
+from service.reviews.store import ReviewStore
+from tests.conftest import GAZETTEER, make_settings
 
 KEYS = {"anna": "anna-nyckel-0123456789", "bo": "bo-nyckel-0123456789ab"}
-# STADSHUS_REVIEWER_KEYS values that cannot be used, the English reason logged, and the keys they hold.
+# STADSHUS_REVIEWER_KEYS values that cannot be used, the reason logged, and the keys they hold.
 MALFORMED_KEYS = [
-    pytest.param("anna", "entry 1 has no ':'", ["anna"], id="no-colon"),
-    pytest.param("anna:kortnyckel", "the key of 'anna' is shorter than 16 characters", ["kortnyckel"], id="short-key"),
-    pytest.param('{"anna": "anna-nyckel-0123456789"', "is not valid JSON", [KEYS["anna"]], id="broken-json"),
+    pytest.param("anna", "har inget ':' i post 1", ["anna"], id="no-colon"),
+    pytest.param("anna:kortnyckel", "ger granskaren anna en nyckel som är kortare än 16 tecken", ["kortnyckel"], id="short-key"),
+    pytest.param("anna:", "ger granskaren anna en nyckel som är tom", [], id="empty-key"),
+    pytest.param('{"anna": "anna-nyckel-0123456789"', "är inte giltig JSON", [KEYS["anna"]], id="broken-json"),
     pytest.param(
         '{"anna": "anna-nyckel-0123456789", "anna": "anna-nyckel-9876543210"}',
-        "names 'anna' more than once",
+        "nämner granskaren anna flera gånger",
         [KEYS["anna"], "anna-nyckel-9876543210"],
         id="name-twice-json",
     ),
     pytest.param(
         "anna:anna-nyckel-0123456789,anna:anna-nyckel-9876543210",
-        "names 'anna' more than once",
+        "nämner granskaren anna flera gånger",
         [KEYS["anna"], "anna-nyckel-9876543210"],
         id="name-twice-pairs",
     ),
     pytest.param(
         "anna:samma-nyckel-0123456789,bo:samma-nyckel-0123456789",
-        "gives two reviewers the same key",
+        "ger två granskare samma nyckel",
         ["samma-nyckel-0123456789"],
         id="key-twice",
     ),
@@ -57,18 +60,17 @@ def database(tmp_path: Path) -> str:
 
 @pytest.fixture
 def client(engine, database: str) -> TestClient:
-    app = create_app(engine=engine, review_settings=ReviewSettings(db_url=database, reviewer_keys=KEYS))
+    app = create_app(settings=make_settings(engine.settings.index_dir, db_url=database, reviewer_keys=KEYS), engine=engine)
     with TestClient(app) as client:
         yield client
 
 
-@pytest.fixture(scope="module")
-def answer(engine, tmp_path_factory) -> dict:
-    """A real answer of the service, as the page receives it."""
-    database = tmp_path_factory.mktemp("answer") / "reviews.db"
-    with TestClient(create_app(engine=engine, review_settings=ReviewSettings(db_url=f"sqlite:///{database}"))) as c:
-        body = c.post("/api/ask", json={"question": QUESTION}).json()
+@pytest.fixture
+def answer(client) -> dict:
+    """A real answer of the service, as the page receives it (signed with the client's review database)."""
+    body = client.post("/api/ask", json={"question": QUESTION}).json()
     assert body["supported"] and len(body["citations"]) >= 2 and body["districts"]
+    assert len(body["signature"]) == 64
     return body
 
 
@@ -119,16 +121,40 @@ def test_a_judgment_round_trips(client, answer, engine):
     assert [item["verdict"] for item in filtered["items"]] == ["correct"]
 
 
-def test_a_quote_that_is_not_the_document_is_refused(client, answer):
-    spoiled = {**answer, "citations": [{**answer["citations"][0], "quote": "Något som inte står där."}, *answer["citations"][1:]]}
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda a: a["citations"][0].update(quote="Något som inte står där."),
+        lambda a: a.update(answer=a["answer"] + " Dessutom har Atlantis medborgarvärdar."),
+        lambda a: a["districts"].append({"name": "Atlantis", "citations": [1], "involvement": "har"}),
+        lambda a: a.update(supported=False),
+    ],
+    ids=["quote", "text", "district", "supported"],
+)
+def test_an_answer_the_service_did_not_give_is_refused(client, answer, spoil):
+    spoiled = copy.deepcopy(answer)
+    spoil(spoiled)
     response = client.post("/api/reviews", json=judgment(spoiled, "correct", {1: "supports"}), headers={"X-Reviewer-Key": KEYS["anna"]})
     assert response.status_code == 422
-    assert isinstance(response.json()["detail"], str)
+    assert "signature" in response.json()["detail"]
     assert client.get("/api/reviews").json()["total"] == 0
 
 
+def test_an_answer_without_its_signature_is_refused(client, answer):
+    unsigned = {key: value for key, value in answer.items() if key != "signature"}
+    response = client.post("/api/reviews", json=judgment(unsigned, "correct", {}), headers={"X-Reviewer-Key": KEYS["anna"]})
+    assert response.status_code == 422
+    assert client.get("/api/reviews").json()["total"] == 0
+
+
+def test_a_key_is_checked_before_the_body_is_read(client):
+    for headers in ({}, {"X-Reviewer-Key": "fel-nyckel-0123456789"}):
+        broken = client.post("/api/reviews", content=b"{not json", headers={**headers, "Content-Type": "application/json"})
+        assert broken.status_code == 401, broken.text
+
+
 def test_the_store_is_opened_in_the_lifespan_and_closed_after_it(engine, database):
-    app = create_app(engine=engine, review_settings=ReviewSettings(db_url=database, reviewer_keys=KEYS))
+    app = create_app(settings=make_settings(engine.settings.index_dir, db_url=database, reviewer_keys=KEYS), engine=engine)
     assert app.state.review_store is None
     with TestClient(app):
         store = app.state.review_store
@@ -140,8 +166,8 @@ def test_the_store_is_opened_in_the_lifespan_and_closed_after_it(engine, databas
 def test_an_unusable_database_costs_only_the_review_routes(engine, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
-    settings = ReviewSettings(db_url=f"sqlite:///{blocker}/reviews.db", reviewer_keys=KEYS)
-    with TestClient(create_app(engine=engine, review_settings=settings)) as client:
+    settings = make_settings(engine.settings.index_dir, db_url=f"sqlite:///{blocker}/reviews.db", reviewer_keys=KEYS)
+    with TestClient(create_app(settings=settings, engine=engine)) as client:
         for response in (
             client.get("/api/reviews"),
             client.get("/api/reviews/summary"),
@@ -155,9 +181,8 @@ def test_an_unusable_database_costs_only_the_review_routes(engine, tmp_path):
 
 
 def test_without_an_index_the_review_routes_say_why(tmp_path, answer):
-    settings = make_settings(tmp_path / "no-index")
-    reviews = ReviewSettings(db_url=f"sqlite:///{tmp_path / 'reviews.db'}", reviewer_keys=KEYS)
-    with TestClient(create_app(settings=settings, review_settings=reviews)) as client:
+    settings = make_settings(tmp_path / "no-index", db_url=f"sqlite:///{tmp_path / 'reviews.db'}", reviewer_keys=KEYS)
+    with TestClient(create_app(settings=settings)) as client:
         health = client.get("/healthz").json()
         response = client.post("/api/reviews", json=judgment(answer, "correct", {}), headers={"X-Reviewer-Key": KEYS["anna"]})
         assert response.status_code == 503
@@ -175,22 +200,20 @@ def test_the_review_page_is_served_with_the_page_policy(client):
     assert client.get("/static/granskning.js").status_code == 200
 
 
-@pytest.fixture
-def environment_review_settings(monkeypatch, tmp_path):
-    """Review settings read from the environment (as ``stadshus serve`` reads them), with a database of the
-    test's own; set ``STADSHUS_REVIEWER_KEYS`` in the test."""
-    monkeypatch.setenv("STADSHUS_DB_URL", f"sqlite:///{tmp_path / 'reviews.db'}")
-    get_review_settings.cache_clear()
-    yield
-    get_review_settings.cache_clear()
+def environment_settings(engine, tmp_path: Path) -> object:
+    """The settings ``stadshus serve`` reads (the environment's, set by the test with monkeypatch) over the
+    session index, with a review database of the test's own."""
+    return load_settings(
+        index_dir=engine.settings.index_dir, gazetteer=GAZETTEER, db_url=f"sqlite:///{tmp_path / 'reviews.db'}"
+    )
 
 
 @pytest.mark.parametrize(("keys", "reason", "secrets"), MALFORMED_KEYS)
-def test_malformed_reviewer_keys_cost_writing_only(
-    engine, answer, environment_review_settings, monkeypatch, caplog, keys, reason, secrets
-):
+def test_malformed_reviewer_keys_cost_writing_only(engine, answer, monkeypatch, tmp_path, caplog, keys, reason, secrets):
     monkeypatch.setenv("STADSHUS_REVIEWER_KEYS", keys)
-    with caplog.at_level(logging.WARNING, logger="stadshus.api"), TestClient(create_app(engine=engine)) as client:
+    settings = environment_settings(engine, tmp_path)
+    assert settings.reviewer_keys == {} and reason in settings.refused["reviewer_keys"]
+    with caplog.at_level(logging.WARNING, logger="stadshus.api"), TestClient(create_app(settings, engine)) as client:
         sent = judgment(answer, "correct", {1: "supports"})
         for key in (KEYS["anna"], "fel-nyckel-0123456789", None):
             response = client.post("/api/reviews", json=sent, headers={"X-Reviewer-Key": key} if key else {})
@@ -210,9 +233,24 @@ def test_malformed_reviewer_keys_cost_writing_only(
     assert not any(secret in line for line in logged for secret in secrets)
 
 
-def test_well_formed_keys_leave_nothing_to_report(engine, environment_review_settings, monkeypatch):
+@pytest.mark.parametrize("url", ["inte-en-adress", "postgresql://u@h:port/db", "mysql://u@localhost/db", "sqlite://"])
+def test_a_refused_database_url_starts_the_service_without_reviews(engine, monkeypatch, tmp_path, caplog, url):
+    monkeypatch.setenv("STADSHUS_DB_URL", url)
+    settings = load_settings(index_dir=engine.settings.index_dir, gazetteer=GAZETTEER, reviewer_keys=KEYS)
+    assert settings.db_url is None and "STADSHUS_DB_URL" in settings.refused["db_url"]
+    with caplog.at_level(logging.ERROR, logger="stadshus.api"), TestClient(create_app(settings, engine)) as client:
+        health = client.get("/healthz").json()
+        assert (health["status"], health["reviews"]) == ("ok", DATABASE_URL_INVALID)
+        for response in (client.get("/api/reviews"), client.get("/api/reviews/summary")):
+            assert response.status_code == 503
+        assert client.get("/api/search", params={"q": "trygghet"}).status_code == 200
+        assert client.post("/api/ask", json={"question": QUESTION}).json()["signature"] is None
+    assert any("STADSHUS_DB_URL" in record.getMessage() for record in caplog.records)
+
+
+def test_well_formed_keys_leave_nothing_to_report(engine, monkeypatch, tmp_path):
     monkeypatch.setenv("STADSHUS_REVIEWER_KEYS", ",".join(f"{name}:{key}" for name, key in KEYS.items()))
-    with TestClient(create_app(engine=engine)) as client:
+    with TestClient(create_app(environment_settings(engine, tmp_path), engine)) as client:
         assert client.get("/healthz").json()["reviews"] is None
         response = client.post("/api/reviews", json={}, headers={"X-Reviewer-Key": "fel-nyckel-0123456789"})
         assert response.status_code == 401

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import copy
+import multiprocessing
 import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 import uuid
@@ -23,23 +25,30 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import inspect
 
-from indexer.settings import Settings
-from service.reviews.checks import ANSWER_SETTINGS, answer_settings_hash
+from pydantic import SecretStr
+
+from indexer.settings import Settings, load_settings
+from service.reviews.checks import answer_settings_hash, answer_signature, signed
 from service.reviews.migrations import VERSION_TABLE, current_revision
 from service.reviews.models import Base
 from service.reviews.routes import REVIEWS_OFF, reviewer_for_key, router
-from service.reviews.schemas import ReviewFilter, ReviewIn
-from service.reviews.store import IndexStamp, ReviewSettings, ReviewStore, ReviewStoreUnavailable
+from service.reviews.schemas import ReviewedAnswer, ReviewFilter, ReviewIn
+from service.reviews.store import IndexStamp, ReviewStore, ReviewStoreUnavailable, WriteLimitReached
 from service.reviews.summary import VerdictRow, cohen_kappa, summarize
 from service.schemas.ask import ask_response
+from tests.conftest import make_settings
 
 KEYS = {"anna": "anna-nyckel-0123456789", "bo": "bo-nyckel-0123456789ab"}
+SECRET_KEYS = {name: SecretStr(key) for name, key in KEYS.items()}
+# The store keeps what it is given; signatures are the review API's to check.
+UNCHECKED = "0" * 64
 CROWD = {f"granskare{k}": f"nyckel-for-granskare-{k}-0123456789" for k in range(8)}
 STAMP = IndexStamp("build-1", "index-hash", "answer-hash")
 FACT_QUESTION = "Hur många ärenden inom ekonomiskt bistånd har Rinkeby-Kista granskat hittills?"
 LIST_QUESTION = "Vilka stadsdelar har medborgarvärdar?"
 QUOTE = "I stadsdelsområdet finns 48 aktörer."
-TABLES = {"answers", "answer_citations", "judgments", "citation_judgments"}
+TABLES = {"answers", "answer_citations", "judgments", "citation_judgments", "signing_secret", "reviewer_writes"}
+HEAD = "0002"
 
 
 def review(
@@ -54,6 +63,7 @@ def review(
         "answer": "I stadsdelsområdet finns 48 aktörer. [1]",
         "supported": True,
         "citations": [{"id": 1, "chunk_id": "doc#1", "doc_id": "doc", "start": 10, "end": 46, "quote": QUOTE}],
+        "signature": UNCHECKED,
     }
     if citations is None:
         citations = [{"citation_id": 1, "verdict": "supports"}]
@@ -135,8 +145,14 @@ class TestMigrations:
         store = ReviewStore.open(f"sqlite:///{path}")
         try:
             assert path.is_file()
+            # Readable by its owner only, like its lock file; SQLite gives the -wal and -shm files the same mode.
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+            assert stat.S_IMODE(Path(f"{path}.lock").stat().st_mode) == 0o600
+            assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+            store.save(review(), "anna", STAMP)
+            assert stat.S_IMODE(Path(f"{path}-wal").stat().st_mode) == 0o600
             assert TABLES | {VERSION_TABLE} <= set(inspect(store.engine).get_table_names())
-            assert current_revision(store.engine) == "0001"
+            assert current_revision(store.engine) == HEAD
             with store.engine.connect() as connection:
                 assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
                 assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
@@ -157,9 +173,25 @@ class TestMigrations:
         again = ReviewStore.open(store_url)
         try:
             assert again.counts()["judgments"] == 1
-            assert current_revision(again.engine) == "0001"
+            assert current_revision(again.engine) == HEAD
+            assert again.signing_secret == first.signing_secret and len(again.signing_secret) == 32
         finally:
             again.close()
+
+    @pytest.mark.slow
+    def test_eight_processes_opening_a_new_database_at_once_all_get_a_store(self, store_url: str):
+        # As eight `stadshus serve --workers 8` workers do on their first start: each migrates, then writes.
+        context = multiprocessing.get_context("spawn")
+        barrier = context.Manager().Barrier(8)
+        with context.Pool(8) as pool:
+            results = pool.starmap(open_and_judge, [(store_url, barrier, f"granskare{k}") for k in range(8)])
+        assert [status for status, _ in results] == ["created"] * 8
+        assert len({secret for _, secret in results}) == 1  # one signing secret, made once
+        store = ReviewStore.open(store_url)
+        try:
+            assert store.counts()["judgments"] == 8 and current_revision(store.engine) == HEAD
+        finally:
+            store.close()
 
     def test_unusable_databases_are_refused_with_a_reason(self, tmp_path: Path):
         with pytest.raises(ReviewStoreUnavailable, match="måste vara en fil"):
@@ -171,6 +203,20 @@ class TestMigrations:
         with pytest.raises(ReviewStoreUnavailable, match=refused) as caught:
             ReviewStore.open(f"postgresql://u:hemligt@127.0.0.1:{_free_port()}/stadshus")
         assert "hemligt" not in str(caught.value)
+        for url in ("inte-en-adress", "postgresql://u:hemligt@h:port/db"):
+            with pytest.raises(ReviewStoreUnavailable, match="adress är ogiltig") as caught:
+                ReviewStore.open(url)
+            assert "hemligt" not in str(caught.value)
+
+
+def open_and_judge(url: str, barrier, reviewer: str) -> tuple[str, str]:
+    """Open the store at ``url`` when every other process is ready to, and store one judgment."""
+    barrier.wait()
+    store = ReviewStore.open(url)
+    try:
+        return store.save(review(), reviewer, STAMP).status, store.signing_secret.hex()
+    finally:
+        store.close()
 
 
 # The store
@@ -259,49 +305,78 @@ class TestStore:
 # Settings and keys
 
 
+def plain(keys: dict[str, SecretStr]) -> dict[str, str]:
+    return {name: key.get_secret_value() for name, key in keys.items()}
+
+
 class TestSettings:
     def test_keys_as_pairs_or_json(self, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("STADSHUS_REVIEWER_KEYS", " anna:anna-nyckel-0123456789 , bo:bo-nyckel-0123456789ab ")
-        assert ReviewSettings().reviewer_keys == KEYS
+        assert plain(Settings().reviewer_keys) == KEYS
         monkeypatch.setenv("STADSHUS_REVIEWER_KEYS", '{"anna": "anna-nyckel-0123456789"}')
-        assert ReviewSettings().reviewer_keys == {"anna": "anna-nyckel-0123456789"}
+        assert plain(Settings().reviewer_keys) == {"anna": "anna-nyckel-0123456789"}
         monkeypatch.delenv("STADSHUS_REVIEWER_KEYS")
-        assert ReviewSettings().reviewer_keys == {}
+        assert Settings().reviewer_keys == {}
+        assert "anna-nyckel" not in repr(Settings(reviewer_keys=KEYS))
 
     @pytest.mark.parametrize(
         ("value", "message"),
         [
             ("anna-utan-namn-0123456789", "namn:nyckel"),
             ("anna:kort", "kortare än 16"),
-            (":namnlos-nyckel-0123456789", "saknar namn"),
+            ("anna:", "är tom"),
+            ("anna:nyckel med mellanslag", "synliga ASCII-tecken"),
+            ("anna:nyckel-med-åäö-0123456789", "synliga ASCII-tecken"),
+            (":namnlos-nyckel-0123456789", "utan namn"),
             ("anna:samma-nyckel-0123456789,bo:samma-nyckel-0123456789", "samma nyckel"),
-            ("anna:anna-nyckel-0123456789,anna:anna-nyckel-9876543210", "står flera gånger"),
-            ('{"anna": "anna-nyckel-0123456789", "anna": "anna-nyckel-9876543210"}', "står flera gånger"),
+            ("anna:anna-nyckel-0123456789,anna:anna-nyckel-9876543210", "flera gånger"),
+            ('{"anna": "anna-nyckel-0123456789", "anna": "anna-nyckel-9876543210"}', "flera gånger"),
             ('{"anna": "anna-nyckel-0123456789"', "inte giltig JSON"),
             ('{"anna": 12345678901234567890}', "måste vara text"),
         ],
     )
-    def test_bad_keys_are_refused_with_a_reason(self, monkeypatch: pytest.MonkeyPatch, value: str, message: str):
+    def test_bad_keys_turn_writing_off_with_a_reason(self, monkeypatch: pytest.MonkeyPatch, value: str, message: str):
         monkeypatch.setenv("STADSHUS_REVIEWER_KEYS", value)
         with pytest.raises(ValidationError, match=message):
-            ReviewSettings()
+            Settings()
+        # Loaded for the service, the settings start without keys and say why.
+        settings = load_settings()
+        assert settings.reviewer_keys == {}
+        assert message in settings.refused["reviewer_keys"] and "STADSHUS_REVIEWER_KEYS" in settings.refused["reviewer_keys"]
+        assert not any(part in settings.refused["reviewer_keys"] for part in ("0123456789", "9876543210"))
 
     def test_db_url_default_and_environment(self, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.delenv("STADSHUS_DB_URL", raising=False)
-        assert ReviewSettings().db_url == "sqlite:///data/stadshus.db"
+        assert Settings().db_url == "sqlite:///data/stadshus.db"
         monkeypatch.setenv("STADSHUS_DB_URL", "postgresql+psycopg://u@localhost/stadshus")
-        assert ReviewSettings().db_url == "postgresql+psycopg://u@localhost/stadshus"
+        assert Settings().db_url == "postgresql+psycopg://u@localhost/stadshus"
+
+    @pytest.mark.parametrize("url", ["", "inte-en-adress", "postgresql://u@h:port/db", "mysql://u@h/db", "sqlite://"])
+    def test_a_bad_db_url_turns_reviews_off(self, monkeypatch: pytest.MonkeyPatch, url: str):
+        monkeypatch.setenv("STADSHUS_DB_URL", url)
+        settings = load_settings()
+        assert settings.db_url is None and settings.refused["db_url"].startswith("STADSHUS_DB_URL ")
 
     def test_reviewer_for_key(self):
-        assert reviewer_for_key(KEYS, KEYS["bo"]) == "bo"
-        assert reviewer_for_key(KEYS, KEYS["bo"][:-1]) is None
-        assert reviewer_for_key(KEYS, "å" * 20) is None
+        assert reviewer_for_key(SECRET_KEYS, KEYS["bo"]) == "bo"
+        assert reviewer_for_key(SECRET_KEYS, KEYS["bo"][:-1]) is None
+        assert reviewer_for_key(SECRET_KEYS, "å" * 20) is None
 
-    def test_answer_settings_are_settings_and_shape_the_hash(self):
-        assert set(ANSWER_SETTINGS) <= set(Settings.model_fields)
+    def test_the_answer_hash_is_its_settings_group(self):
         assert answer_settings_hash(Settings()) == answer_settings_hash(Settings())
-        assert answer_settings_hash(Settings(answer_passages=3)) != answer_settings_hash(Settings())
-        assert answer_settings_hash(Settings(llm_api_key="hemlig")) == answer_settings_hash(Settings())
+        for changed in ({"answer_passages": 3}, {"fusion": "rrf"}, {"llm_model": "annan"}, {"coverage_threshold": 0.6}):
+            assert answer_settings_hash(Settings(**changed)) != answer_settings_hash(Settings()), changed
+        for unchanged in ({"llm_api_key": "hemlig"}, {"index_dir": Path("annat")}, {"request_threads": 2}):
+            assert answer_settings_hash(Settings(**unchanged)) == answer_settings_hash(Settings()), unchanged
+
+    def test_the_signature_covers_what_is_stored(self):
+        answer = review().answer
+        signature = answer_signature(b"k" * 32, answer, "build-1")
+        assert answer_signature(b"k" * 32, answer, "build-1") == signature
+        assert answer_signature(b"k" * 32, answer, "build-2") != signature
+        assert answer_signature(b"x" * 32, answer, "build-1") != signature
+        for change in ({"question": "Annan?"}, {"answer": "Annat. [1]"}, {"supported": False}, {"generator": "llm:x"}):
+            assert answer_signature(b"k" * 32, answer.model_copy(update=change), "build-1") != signature, change
 
 
 # Cohen's kappa and the summary
@@ -377,13 +452,21 @@ def real_answers(engine) -> dict[str, dict]:
     return {kind: ask_response(answer).model_dump(mode="json") for kind, answer in answers.items()}
 
 
-def make_app(store: ReviewStore, engine, keys: dict[str, str]) -> FastAPI:
+def sign(answer: dict, store: ReviewStore, engine) -> dict:
+    """``answer`` with the signature /api/ask gives it with ``store``'s secret."""
+    unsigned = ReviewedAnswer.model_validate(answer | {"signature": UNCHECKED})
+    return answer | {"signature": answer_signature(store.signing_secret, unsigned, engine.index.manifest.build_id)}
+
+
+def make_app(store: ReviewStore, engine, keys: dict[str, str], writes_per_minute: int = 1000) -> FastAPI:
     """A minimal app serving the review router over ``store`` and ``engine``."""
     app = FastAPI()
     app.include_router(router)
     app.state.review_store = store
     app.state.review_engine = lambda: engine
-    app.state.review_settings = ReviewSettings(reviewer_keys=keys)
+    app.state.settings = make_settings(
+        engine.settings.index_dir, reviewer_keys=keys, review_writes_per_minute=writes_per_minute
+    )
     return app
 
 
@@ -400,6 +483,12 @@ def client(sqlite_store: ReviewStore, engine) -> TestClient:
         yield test_client
 
 
+@pytest.fixture
+def signed_answers(real_answers, sqlite_store: ReviewStore, engine) -> dict[str, dict]:
+    """The real answers signed as /api/ask signs them for ``sqlite_store``."""
+    return {kind: sign(answer, sqlite_store, engine) for kind, answer in real_answers.items()}
+
+
 def body(answer: dict, verdict: str = "correct", citations: list[dict] | None = None, **extra) -> dict:
     """A review request judging every citation of ``answer`` as supporting unless told otherwise."""
     if citations is None:
@@ -409,9 +498,9 @@ def body(answer: dict, verdict: str = "correct", citations: list[dict] | None = 
 
 
 class TestApi:
-    def test_submit_repeat_and_change(self, client: TestClient, sqlite_store: ReviewStore, real_answers, engine):
+    def test_submit_repeat_and_change(self, client: TestClient, sqlite_store: ReviewStore, signed_answers, engine):
         key = {"X-Reviewer-Key": KEYS["anna"]}
-        created = client.post("/api/reviews", json=body(real_answers["fact"]), headers=key)
+        created = client.post("/api/reviews", json=body(signed_answers["fact"]), headers=key)
         assert created.status_code == 201, created.text
         saved = created.json()
         assert saved["status"] == "created" and saved["review"]["reviewer"] == "anna"
@@ -420,35 +509,35 @@ class TestApi:
         assert saved["review"]["answer_settings_hash"] == answer_settings_hash(engine.settings)
         assert saved["review"]["question_type"] == "fact"
 
-        again = client.post("/api/reviews", json=body(real_answers["fact"]), headers=key)
+        again = client.post("/api/reviews", json=body(signed_answers["fact"]), headers=key)
         assert (again.status_code, again.json()["status"]) == (200, "unchanged")
         changed = client.post(
-            "/api/reviews", json=body(real_answers["fact"], "partly_correct", comment="Saknar år"), headers=key
+            "/api/reviews", json=body(signed_answers["fact"], "partly_correct", comment="Saknar år"), headers=key
         )
         assert changed.status_code == 200
         assert (changed.json()["status"], changed.json()["review"]["comment"]) == ("updated", "Saknar år")
         assert sqlite_store.counts()["judgments"] == 1
 
-    def test_list_answers_keep_their_district_lines(self, client: TestClient, real_answers):
-        response = client.post("/api/reviews", json=body(real_answers["list"]), headers={"X-Reviewer-Key": KEYS["bo"]})
+    def test_list_answers_keep_their_district_lines(self, client: TestClient, signed_answers):
+        response = client.post("/api/reviews", json=body(signed_answers["list"]), headers={"X-Reviewer-Key": KEYS["bo"]})
         assert response.status_code == 201, response.text
         stored = response.json()["review"]
         assert stored["question_type"] == "list"
-        assert [d["name"] for d in stored["districts"]] == [d["name"] for d in real_answers["list"]["districts"]]
+        assert [d["name"] for d in stored["districts"]] == [d["name"] for d in signed_answers["list"]["districts"]]
 
     @pytest.mark.parametrize("headers", [{}, {"X-Reviewer-Key": "fel-nyckel-0123456789"}, {"X-Reviewer-Key": ""}])
-    def test_no_key_or_a_wrong_key_is_401_and_writes_nothing(self, client, sqlite_store, real_answers, headers):
+    def test_no_key_or_a_wrong_key_is_401_and_writes_nothing(self, client, sqlite_store, signed_answers, headers):
         before = sqlite_store.counts()
-        for payload in (body(real_answers["fact"]), {"not": "a review"}):
+        for payload in (body(signed_answers["fact"]), {"not": "a review"}):
             response = client.post("/api/reviews", json=payload, headers=headers)
             assert response.status_code == 401
             assert "granskarnyckel" in response.json()["detail"].lower()
         assert sqlite_store.counts() == before
 
-    def test_without_configured_keys_writing_is_off(self, sqlite_store, engine, real_answers):
+    def test_without_configured_keys_writing_is_off(self, sqlite_store, engine, signed_answers):
         with TestClient(make_app(sqlite_store, engine, {})) as off:
             key = {"X-Reviewer-Key": KEYS["anna"]}
-            response = off.post("/api/reviews", json=body(real_answers["fact"]), headers=key)
+            response = off.post("/api/reviews", json=body(signed_answers["fact"]), headers=key)
             assert (response.status_code, response.json()["detail"]) == (403, REVIEWS_OFF)
             assert off.get("/api/reviews").status_code == 200
         assert sqlite_store.counts()["judgments"] == 0
@@ -471,15 +560,24 @@ class TestApi:
             (lambda b: b["answer"]["citations"][0].update(end=10**9), "end", "efter dokumentets slut"),
             (lambda b: b.update(build_id="en-annan-build"), "build_id", "indexversionen"),
             (lambda b: b.update(verdict="kanske"), "verdict", ""),
+            (
+                lambda b: b["answer"]["districts"].append({"name": "Atlantis", "citations": [1], "involvement": "har"}),
+                "districts",
+                "stadsdelen 'Atlantis' finns inte",
+            ),
         ],
         ids=[
             "unknown-citation", "quote-mismatch", "unknown-doc", "unknown-chunk", "offsets-outside", "other-build",
-            "bad-verdict",
+            "bad-verdict", "unknown-district",
         ],
     )
-    def test_citations_that_do_not_match_give_422(self, client, sqlite_store, real_answers, spoil, where, message):
-        payload = body(real_answers["fact"])
+    def test_answers_that_do_not_match_the_index_give_422(
+        self, client, sqlite_store, signed_answers, engine, spoil, where, message
+    ):
+        # Signed again after spoiling, as if the service had given it: the checks behind the signature hold.
+        payload = body(signed_answers["fact"])
         spoil(payload)
+        payload["answer"] = sign(payload["answer"], sqlite_store, engine)
         response = client.post("/api/reviews", json=payload, headers={"X-Reviewer-Key": KEYS["anna"]})
         assert response.status_code == 422, response.text
         detail = response.json()["detail"]
@@ -488,16 +586,95 @@ class TestApi:
         assert any(message in error["msg"] for error in located), detail
         assert sqlite_store.counts()["judgments"] == 0
 
-    def test_an_abstention_cannot_be_judged_should_have_abstained(self, client, real_answers):
-        payload = body(real_answers["abstained"], "should_have_abstained")
+    @pytest.mark.parametrize(
+        "spoil",
+        [
+            lambda a: a["citations"][0].update(quote="Hittills har 454 ärenden granskats."),
+            lambda a: a.update(answer="Rinkeby-Kista har granskat 454 ärenden. [1]"),
+            lambda a: a.update(question="Hur många invånare har Atlantis?"),
+            lambda a: a.update(signature="f" * 64),
+        ],
+        ids=["quote", "text", "question", "signature"],
+    )
+    def test_a_fabricated_answer_is_refused(self, client, sqlite_store, signed_answers, spoil):
+        payload = body(signed_answers["fact"])
+        spoil(payload["answer"])
+        response = client.post("/api/reviews", json=payload, headers={"X-Reviewer-Key": KEYS["anna"]})
+        assert response.status_code == 422, response.text
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["body", "answer", "signature"] and "inte ett som tjänsten gav" in error["msg"]
+        assert sqlite_store.counts()["answers"] == 0
+
+    def test_a_signature_from_another_database_is_refused(self, client, sqlite_store, real_answers, engine, tmp_path):
+        other = ReviewStore.open(f"sqlite:///{tmp_path}/annan.db")
+        try:
+            assert other.signing_secret != sqlite_store.signing_secret
+            payload = body(sign(real_answers["fact"], other, engine))
+        finally:
+            other.close()
+        response = client.post("/api/reviews", json=payload, headers={"X-Reviewer-Key": KEYS["anna"]})
+        assert response.status_code == 422 and "signature" in response.text
+
+    def test_the_service_signs_what_it_answers(self, sqlite_store, engine, real_answers):
+        response = signed(ask_response(engine.answerer.ask(FACT_QUESTION)), sqlite_store.signing_secret, "b")
+        unsigned = ReviewedAnswer.model_validate(response.model_dump() | {"signature": UNCHECKED})
+        assert response.signature == answer_signature(sqlite_store.signing_secret, unsigned, "b")
+
+    @pytest.mark.parametrize(
+        ("where", "value"),
+        [
+            (("comment",), "Bra\x00svar"),
+            (("answer", "question"), "Fråga\x00?"),
+            (("citations", 0, "comment"), "\x00"),
+            (("comment",), "x" * 2001),
+        ],
+        ids=["nul-comment", "nul-question", "nul-citation-comment", "long-comment"],
+    )
+    def test_text_fields_refuse_nul_and_are_bounded(self, client, sqlite_store, signed_answers, where, value):
+        payload = body(signed_answers["fact"])
+        target = payload
+        for part in where[:-1]:
+            target = target[part]
+        target[where[-1]] = value
+        response = client.post("/api/reviews", json=payload, headers={"X-Reviewer-Key": KEYS["anna"]})
+        assert response.status_code == 422, response.text
+        assert sqlite_store.counts()["judgments"] == 0
+
+    @pytest.mark.parametrize("params", [{"reviewer": "\x00"}, {"build_id": "a\x00b"}, {"until": "0.5"}, {"since": "1700000000"}])
+    def test_listing_refuses_what_its_schema_refuses(self, client, params):
+        assert client.get("/api/reviews", params=params).status_code == 422
+
+    def test_writes_are_limited_per_reviewer(self, sqlite_store, engine, signed_answers):
+        with TestClient(make_app(sqlite_store, engine, KEYS, writes_per_minute=2)) as limited:
+            anna, bo = {"X-Reviewer-Key": KEYS["anna"]}, {"X-Reviewer-Key": KEYS["bo"]}
+            assert limited.post("/api/reviews", json=body(signed_answers["fact"]), headers=anna).status_code == 201
+            assert limited.post("/api/reviews", json=body(signed_answers["list"]), headers=anna).status_code == 201
+            # Sending a stored judgment again writes nothing and is not counted.
+            assert limited.post("/api/reviews", json=body(signed_answers["fact"]), headers=anna).status_code == 200
+            refused = limited.post("/api/reviews", json=body(signed_answers["fact"], "wrong"), headers=anna)
+            assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+            assert "2 bedömningar" in refused.json()["detail"]
+            assert limited.post("/api/reviews", json=body(signed_answers["fact"]), headers=bo).status_code == 201
+        assert sqlite_store.counts()["judgments"] == 3
+        assert sqlite_store.get(1).verdict == "correct"  # the refused change was not written
+
+    def test_the_write_limit_window_moves_on(self, sqlite_store: ReviewStore):
+        start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+        sqlite_store.save(review("A?"), "anna", STAMP, now=start, writes_per_minute=1)
+        with pytest.raises(WriteLimitReached):
+            sqlite_store.save(review("B?"), "anna", STAMP, now=start + timedelta(seconds=59), writes_per_minute=1)
+        assert sqlite_store.save(review("B?"), "anna", STAMP, now=start + timedelta(seconds=61), writes_per_minute=1)
+
+    def test_an_abstention_cannot_be_judged_should_have_abstained(self, client, signed_answers):
+        payload = body(signed_answers["abstained"], "should_have_abstained")
         response = client.post("/api/reviews", json=payload, headers={"X-Reviewer-Key": KEYS["anna"]})
         assert response.status_code == 422 and "avstod redan" in response.text
 
-    def test_listing_and_summary(self, client: TestClient, real_answers):
+    def test_listing_and_summary(self, client: TestClient, signed_answers):
         anna, bo = {"X-Reviewer-Key": KEYS["anna"]}, {"X-Reviewer-Key": KEYS["bo"]}
-        client.post("/api/reviews", json=body(real_answers["fact"]), headers=anna)
-        client.post("/api/reviews", json=body(real_answers["fact"], "wrong"), headers=bo)
-        client.post("/api/reviews", json=body(real_answers["list"], "partly_correct"), headers=anna)
+        client.post("/api/reviews", json=body(signed_answers["fact"]), headers=anna)
+        client.post("/api/reviews", json=body(signed_answers["fact"], "wrong"), headers=bo)
+        client.post("/api/reviews", json=body(signed_answers["list"], "partly_correct"), headers=anna)
         everything = client.get("/api/reviews").json()
         assert everything["total"] == 3 and len(everything["items"]) == 3
         annas = client.get("/api/reviews", params={"reviewer": "anna"}).json()["items"]
@@ -523,9 +700,12 @@ class TestApi:
             assert "inte öppnad" in bare.get("/api/reviews/summary").json()["detail"]
 
     @pytest.mark.slow
-    def test_eight_concurrent_reviewers_through_the_app(self, sqlite_store: ReviewStore, engine, real_answers):
+    def test_eight_concurrent_reviewers_through_the_app(self, sqlite_store: ReviewStore, engine, signed_answers):
         app = make_app(sqlite_store, engine, CROWD)
-        variants = [real_answers["fact"] | {"question": f"{FACT_QUESTION} (variant {i})"} for i in range(200)]
+        variants = [
+            sign(signed_answers["fact"] | {"question": f"{FACT_QUESTION} (variant {i})"}, sqlite_store, engine)
+            for i in range(200)
+        ]
 
         def judge_all(reviewer: str) -> list[int]:
             with TestClient(app) as own:

@@ -11,8 +11,10 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from indexer.pipeline import build_index
+from indexer.settings import Settings
 from service.api.main import create_app
 from service.engine import load_engine
 from tests.conftest import make_settings
@@ -34,14 +36,15 @@ def small_corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def small_settings(tmp_path: Path, small_corpus: Path, e5):
-    settings = make_settings(tmp_path / "index", corpus_dir=small_corpus, admin_key=ADMIN_KEY)
+    database = f"sqlite:///{tmp_path / 'reviews.db'}"
+    settings = make_settings(tmp_path / "index", corpus_dir=small_corpus, admin_key=ADMIN_KEY, db_url=database)
     build_index(settings, embedder=e5)
     return settings
 
 
 @pytest.fixture
-def small_client(small_settings, e5, review_settings):
-    with TestClient(create_app(engine=load_engine(small_settings, embedder=e5), review_settings=review_settings)) as client:
+def small_client(small_settings, e5):
+    with TestClient(create_app(engine=load_engine(small_settings, embedder=e5))) as client:
         yield client
 
 
@@ -83,8 +86,8 @@ def test_odd_queries_get_an_answer_or_a_swedish_4xx_never_a_5xx(client, query):
 
 
 @pytest.fixture
-def client(engine, review_settings):
-    with TestClient(create_app(engine=engine, review_settings=review_settings)) as client:
+def client(engine, app_settings):
+    with TestClient(create_app(settings=app_settings, engine=engine)) as client:
         yield client
 
 
@@ -93,7 +96,7 @@ def test_admin_endpoints_are_off_without_a_configured_key(client):
     assert client.put("/api/admin/documents/x.txt", content=b"text", headers={"X-API-Key": "x"}).status_code == 404
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "fel"}, {"X-API-Key": ADMIN_KEY + "x"}])
+@pytest.mark.parametrize("headers", [{}, {"X-API-Key": ""}, {"X-API-Key": "fel"}, {"X-API-Key": ADMIN_KEY + "x"}])
 def test_admin_endpoints_need_the_right_key(small_client, small_corpus, headers):
     before = sorted(p.name for p in small_corpus.iterdir())
     response = small_client.post("/api/admin/reindex", headers=headers)
@@ -102,6 +105,13 @@ def test_admin_endpoints_need_the_right_key(small_client, small_corpus, headers)
     assert response.status_code == 401
     assert small_client.delete("/api/admin/documents/farsta", headers=headers).status_code == 401
     assert sorted(p.name for p in small_corpus.iterdir()) == before
+
+
+@pytest.mark.parametrize("key", ["", "a", "femton-tecken-x", " " * 20])
+def test_an_empty_or_short_admin_key_cannot_be_configured(key):
+    # The attack this stops: STADSHUS_ADMIN_KEY set but empty, and a request with an empty X-API-Key was admin.
+    with pytest.raises(ValidationError, match="admin_key"):
+        Settings(admin_key=key)
 
 
 @pytest.mark.parametrize("name", ["..%2F..%2Fevil.txt", ".hidden.txt", "a%2Fb.txt", "..", "x.exe"])
@@ -149,10 +159,10 @@ def test_a_broken_new_build_keeps_the_old_one_served_and_health_says_why(small_c
 
 
 @pytest.mark.slow
-def test_reindexing_under_load_fails_no_request(small_settings, small_corpus, e5, review_settings):
+def test_reindexing_under_load_fails_no_request(small_settings, small_corpus, e5):
     """Searches run from several threads while the corpus is re-indexed twice; every response is a 200 with
     passages that hold together, and the new document is served without a restart."""
-    app = create_app(engine=load_engine(small_settings, embedder=e5), review_settings=review_settings)
+    app = create_app(engine=load_engine(small_settings, embedder=e5))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -99,6 +99,8 @@ def _problem(kind: str, ctx: dict[str, Any]) -> str:
         return f"måste vara något av {str(ctx.get('expected')).replace(' or ', ' eller ')}"
     if kind in ("bool_parsing", "bool_type"):
         return "måste vara true eller false"
+    if kind == "string_pattern_mismatch":
+        return "har otillåtna tecken eller fel form"
     return "har ett ogiltigt värde"
 
 

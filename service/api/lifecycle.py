@@ -8,6 +8,7 @@ fails a request in flight; the previous build stays on disk until the one after 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,11 +20,15 @@ from indexer.pipeline import build_index
 from indexer.settings import Settings
 from indexer.storage import IndexProblem, current_build
 from service.engine import Engine, load_engine
+from service.search import SearchMode
 
 from .errors import unavailable_message
 
 #: How often a request may look for a newer build (one stat of the `current` link).
 RELOAD_CHECK_SECONDS = 1.0
+#: How long /healthz trusts its last search of the served index.
+PROBE_SECONDS = 5.0
+SEARCH_BROKEN = "Sökningen fungerar inte: sökindexet verkar skadat. Bygg om det med `stadshus index`."
 logger = logging.getLogger("stadshus.api")
 
 
@@ -52,6 +57,7 @@ class ServiceState:
     _checked: float = 0.0
     _reloading: bool = False
     _failed: Path | None = None
+    _probed: tuple[Engine | None, float, str | None] = (None, 0.0, None)
 
     def load(self) -> None:
         """Load the engine now (at start-up); on failure keep the reason for /healthz and the 503s."""
@@ -72,6 +78,16 @@ class ServiceState:
             if target not in (None, serving, self._failed):
                 self._reload_in_background()
         return self.engine
+
+    def search_problem(self, engine: Engine) -> str | None:
+        """Why ``engine`` cannot search end to end (None when it can), from one real search: remembered for
+        ``PROBE_SECONDS``, so that health checks cost at most one search that often."""
+        probed, when, problem = self._probed
+        if probed is engine and time.monotonic() - when < PROBE_SECONDS:
+            return problem
+        problem = _search_problem(engine)
+        self._probed = (engine, time.monotonic(), problem)
+        return problem
 
     def _reload_in_background(self) -> None:
         with self._lock:
@@ -118,6 +134,27 @@ class ServiceState:
         finally:
             status.running = False
             status.finished_at = _now()
+
+
+def _search_problem(engine: Engine) -> str | None:
+    """A hybrid search for the first passage's words must find passages whose text is their document's
+    text at their offsets, with finite scores; any error or other outcome is the Swedish reason, logged."""
+    index = engine.index
+    if not len(index.chunks):
+        return None
+    try:
+        passages = engine.searcher.search(" ".join(index.chunks[0].text.split()[:12]), 3, SearchMode.hybrid)
+        broken = not passages or any(
+            not math.isfinite(p.score) or index.documents[p.chunk.doc_id].text[p.chunk.start : p.chunk.end] != p.chunk.text
+            for p in passages
+        )
+    except Exception as exc:  # noqa: BLE001 - whatever breaks a search, /healthz must say so rather than fail
+        logger.error("the served index fails a search: %s: %s", type(exc).__name__, exc)
+        return f"{SEARCH_BROKEN} ({type(exc).__name__}: {exc})"
+    if broken:
+        logger.error("the served index returns passages that are not their documents' text, or no passages")
+        return SEARCH_BROKEN
+    return None
 
 
 def _current_target(index_dir: Path) -> Path | None:

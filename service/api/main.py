@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,14 +22,7 @@ from indexer.settings import Settings, get_settings
 from indexer.storage import IndexProblem
 from service.engine import Engine, load_engine
 from service.reviews import routes as reviews
-from service.reviews.store import (
-    ReviewDatabaseSettings,
-    ReviewSettings,
-    ReviewSettingsInvalid,
-    ReviewStore,
-    ReviewStoreUnavailable,
-    get_review_settings,
-)
+from service.reviews.store import ReviewStore, ReviewStoreUnavailable
 
 from .deps import ServiceState, served_engine
 from .errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE, install_error_handlers, unavailable_message
@@ -57,6 +51,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the index and the embedder once and open the review database; if either fails, serve on and
     report why (the index: 503 everywhere; the review database: 503 on /api/reviews only)."""
     state: ServiceState = app.state.service
+    # A file of the served build cut short under its memory map ends the worker with SIGBUS, which Python
+    # cannot catch: the fault and every thread's stack go to the log, and the supervisor starts the worker
+    # again (stadshus serve), which refuses the damaged build when it loads it.
+    faulthandler.enable()
     # Every route and dependency that is not async runs in this pool; a small one queues requests fairly
     # instead of letting many share the cores and all finish late.
     anyio.to_thread.current_default_thread_limiter().total_tokens = state.settings.request_threads
@@ -76,31 +74,35 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _open_review_store(app: FastAPI) -> ReviewStore | None:
-    """The review database named by the review settings (the app's override of them, if any), or None.
+    """The review database of the app's settings, or None.
 
-    Malformed reviewer keys cost writing only: the database is opened from ``STADSHUS_DB_URL`` alone, and
+    Refused reviewer keys cost writing only, a refused database URL the review routes only (503):
     ``app.state.review_problem`` says why judgments cannot be stored (as does a database that cannot be opened).
     """
-    try:
-        url = (app.state.review_settings or get_review_settings()).db_url
-    except ReviewSettingsInvalid as exc:
-        logger.error("%s; POST /api/reviews answers 503 until it is fixed, reading the reviews still works", exc.operator)
+    settings: Settings = app.state.settings
+    if "reviewer_keys" in settings.refused:
+        logger.error(
+            "%s; POST /api/reviews answers 503 until it is fixed, reading the reviews still works",
+            settings.refused["reviewer_keys"],
+        )
         app.state.review_problem = reviews.KEYS_INVALID
-        url = ReviewDatabaseSettings().db_url
+    if settings.db_url is None:
+        logger.error("%s; the review routes answer 503 until it is fixed", settings.refused.get("db_url"))
+        app.state.review_problem = reviews.DATABASE_URL_INVALID
+        return None
     try:
-        return ReviewStore.open(url)
+        return ReviewStore.open(settings.db_url)
     except (ReviewStoreUnavailable, SQLAlchemyError, ImportError) as exc:
         logger.error("the review database could not be opened; /api/reviews answers 503: %s", exc)
         app.state.review_problem = reviews.DATABASE_CLOSED
         return None
 
 
-def create_app(
-    settings: Settings | None = None, engine: Engine | None = None, review_settings: ReviewSettings | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The application. With ``engine`` it serves that engine and loads nothing; otherwise the lifespan
-    loads one from ``settings`` (default: the environment's ``STADSHUS_*``). ``review_settings`` (default:
-    the environment's) name the review database and the reviewers' keys."""
+    loads one from ``settings`` (default: the engine's, else the environment's ``STADSHUS_*``, which
+    raises ``SettingsInvalid`` when a value is refused). The settings also name the review database and
+    the reviewers' keys."""
     if settings is None:
         settings = engine.settings if engine is not None else get_settings()
     app = FastAPI(
@@ -112,13 +114,12 @@ def create_app(
         redirect_slashes=False,  # "/api/documents/x/" is not found rather than redirected
     )
     app.state.service = ServiceState(settings=settings, engine=engine)
+    app.state.settings = settings
     app.state.review_store = None
     app.state.review_problem = None
-    app.state.review_settings = review_settings
     # The review routes check citations against the engine the rest of the API serves (503 without one).
     app.state.review_engine = partial(served_engine, app.state.service)
     install_error_handlers(app)
-    app.add_exception_handler(ReviewSettingsInvalid, reviews.settings_invalid)
     # The last added runs first: security headers wrap everything, including the 413 of the body limit.
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeaders)

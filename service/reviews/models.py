@@ -4,6 +4,8 @@
       answer_citations   the answer's citations with their offsets in the cleaned document text
     judgments            one row per (answer, reviewer); a changed verdict updates the row
       citation_judgments one row per (judgment, citation)
+    signing_secret       one row: the secret the service signs its answers with
+    reviewer_writes      one row per reviewer: judgments written in the current minute (the write limit)
 
 Times are stored as naive UTC (the same on SQLite and PostgreSQL) and read back as aware UTC.
 """
@@ -150,3 +152,23 @@ class CitationJudgment(Base):
 
     judgment: Mapped[Judgment] = relationship(back_populates="citation_judgments")
     citation: Mapped[AnswerCitation] = relationship()
+
+
+class SigningSecret(Base):
+    """The secret the service signs the answers it gives with (``service.reviews.checks.answer_signature``),
+    so that only those can be judged. One row, made when the store first opens; every worker reads it."""
+
+    __tablename__ = "signing_secret"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+
+
+class ReviewerWrites(Base):
+    """How many judgments a reviewer stored or changed since ``window_start`` (a minute at most)."""
+
+    __tablename__ = "reviewer_writes"
+
+    reviewer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    writes: Mapped[int] = mapped_column(Integer)

@@ -1,13 +1,13 @@
 """The review API: ``POST /api/reviews`` stores a judgment, ``GET /api/reviews`` lists them,
 ``GET /api/reviews/summary`` sums them up.
 
-Writing needs a reviewer key in ``X-Reviewer-Key``; the key names the reviewer. With no keys
-configured the write endpoint answers 403, with malformed ones 503 (``settings_invalid``, which the app
-registers as the handler of ``ReviewSettingsInvalid``). The app provides, on ``app.state``, the store
-(``review_store``), a callable giving the engine it serves or raising the HTTP error that says why there is
-none (``review_engine``) and, optionally, the review
-settings (``review_settings``; else the environment's). State rather than dependency overrides: with any
-override set, FastAPI analyses every dependency of every route again on each request.
+Writing needs a reviewer key in ``X-Reviewer-Key`` (checked before the body is read); the key names the
+reviewer. With no keys configured the write endpoint answers 403, with refused ones 503; a reviewer who
+stored or changed ``review_writes_per_minute`` judgments in the last minute gets 429. The app provides,
+on ``app.state``, the settings (``settings``), the store (``review_store``), and a callable giving the
+engine it serves or raising the HTTP error that says why there is none (``review_engine``). State rather
+than dependency overrides: with any override set, FastAPI analyses every dependency of every route again
+on each request.
 """
 
 from __future__ import annotations
@@ -16,15 +16,19 @@ import hmac
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 
+from indexer.settings import Settings
+from service.api.security import REVIEWER_KEY, KeyFirstRoute, key_dependency
 from service.engine import Engine
 
 from .checks import index_problems, index_stamp
 from .schemas import ReviewIn, ReviewPage, ReviewQuery, ReviewSaved, ReviewSummary
-from .store import ReviewSettings, ReviewSettingsInvalid, ReviewStore, get_review_settings
+from service.schemas.errors import ErrorResponse
+
+from .store import ReviewStore, WriteLimitReached
 
 REVIEWS_OFF = "Granskning är avstängd: ingen granskarnyckel är konfigurerad (STADSHUS_REVIEWER_KEYS)."
 # The reason itself is the operator's (in the log): it may name reviewers.
@@ -33,10 +37,15 @@ KEYS_INVALID = (
     "angivna. Den som driver tjänsten ser orsaken i loggen."
 )
 DATABASE_CLOSED = "Granskningsdatabasen är inte öppnad."
+DATABASE_URL_INVALID = (
+    "Granskningsdatabasen är inte öppnad: dess adress (STADSHUS_DB_URL) är ogiltig. Den som driver tjänsten "
+    "ser orsaken i loggen."
+)
 NO_KEY = "Granskning kräver en granskarnyckel i huvudet X-Reviewer-Key."
 WRONG_KEY = "Granskarnyckeln är okänd."
+TOO_MANY = "Du har sparat {limit} bedömningar den senaste minuten; vänta {seconds} s och försök igen."
 
-router = APIRouter(prefix="/api/reviews", tags=["granskning"])
+router = APIRouter(prefix="/api/reviews", tags=["granskning"], route_class=KeyFirstRoute)
 logger = logging.getLogger("stadshus.api")
 
 
@@ -57,32 +66,30 @@ def get_review_engine(request: Request) -> Engine:
     return engine
 
 
-def reviewer_for_key(keys: dict[str, str], given: str) -> str | None:
+def reviewer_for_key(keys: dict[str, SecretStr], given: str) -> str | None:
     """The reviewer whose key is ``given``, or None. Every key is compared, each in constant time."""
     found = None
     for name, key in keys.items():
-        if hmac.compare_digest(key.encode(), given.encode()):
+        if hmac.compare_digest(key.get_secret_value().encode(), given.encode()):
             found = name
     return found
 
 
-def current_review_settings(request: Request) -> ReviewSettings:
-    """The app's review settings (``app.state.review_settings``), or the environment's."""
-    return getattr(request.app.state, "review_settings", None) or get_review_settings()
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (``app.state.settings``)."""
+    return request.app.state.settings
 
 
-def require_reviewer(
-    settings: Annotated[ReviewSettings, Depends(current_review_settings)],
-    key: Annotated[str | None, Header(alias="X-Reviewer-Key")] = None,
-) -> str:
-    """The reviewer named by the request's key; 403 when reviewing is off, 401 without a valid key
-    (malformed keys raise ``ReviewSettingsInvalid`` from ``current_review_settings``).
-
-    A dependency, so that it runs before the body is read: a request without a valid key is
-    refused whatever it carries.
-    """
+def reviewer_of(request: Request) -> str:
+    """The reviewer named by the request's key; 503 when the configured keys were refused, 403 when
+    reviewing is off, 401 without a valid key."""
+    settings = app_settings(request)
+    if "reviewer_keys" in settings.refused:
+        logger.warning("%s %s refused with 503: %s", request.method, request.url.path, settings.refused["reviewer_keys"])
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, KEYS_INVALID)
     if not settings.reviewer_keys:
         raise HTTPException(status.HTTP_403_FORBIDDEN, REVIEWS_OFF)
+    key = request.headers.get(REVIEWER_KEY.model.name)
     if not key:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, NO_KEY)
     reviewer = reviewer_for_key(settings.reviewer_keys, key)
@@ -91,15 +98,10 @@ def require_reviewer(
     return reviewer
 
 
-async def settings_invalid(request: Request, exc: ReviewSettingsInvalid) -> JSONResponse:
-    """503 for a request that needs the reviewer keys while they are malformed; the reason goes to the log."""
-    logger.warning("%s %s refused with 503: %s", request.method, request.url.path, exc.operator)
-    return JSONResponse({"detail": KEYS_INVALID}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
-
-
-Reviewer = Annotated[str, Depends(require_reviewer)]
+Reviewer = Annotated[str, Depends(key_dependency(REVIEWER_KEY, reviewer_of))]
 Store = Annotated[ReviewStore, Depends(get_review_store)]
 LoadedEngine = Annotated[Engine, Depends(get_review_engine)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 @router.post(
@@ -108,21 +110,30 @@ LoadedEngine = Annotated[Engine, Depends(get_review_engine)]
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": ReviewSaved, "description": "The judgment was stored before; updated or unchanged."},
-        401: {"description": "No reviewer key, or an unknown one."},
-        403: {"description": "Reviewing is off: no reviewer keys are configured."},
-        422: {"description": "The body is invalid, or its citations do not match the loaded index."},
+        401: {"model": ErrorResponse, "description": "No reviewer key, or an unknown one."},
+        403: {"model": ErrorResponse, "description": "Reviewing is off: no reviewer keys are configured."},
+        422: {
+            "model": ErrorResponse,
+            "description": "The body is invalid, or it is not an answer the service gave from the loaded index "
+            "(its signature, districts or citations do not match).",
+        },
+        429: {"model": ErrorResponse, "description": "The reviewer's judgments of the last minute reached the limit."},
     },
 )
 def submit_review(
-    review: ReviewIn, reviewer: Reviewer, store: Store, engine: LoadedEngine, response: Response
+    review: ReviewIn, reviewer: Reviewer, store: Store, engine: LoadedEngine, settings: SettingsDep, response: Response
 ) -> ReviewSaved:
-    """Store the key holder's judgment of an answer; sending it again changes nothing."""
-    problems = index_problems(review, engine.index)
+    """Store the key holder's judgment of an answer the service gave; sending it again changes nothing."""
+    problems = index_problems(review, engine.index, engine.gazetteer, store.signing_secret)
     if problems:
         raise RequestValidationError(
             [{"type": "index_mismatch", "loc": ("body", *where), "msg": message} for where, message in problems]
         )
-    saved = store.save(review, reviewer, index_stamp(engine))
+    try:
+        saved = store.save(review, reviewer, index_stamp(engine), writes_per_minute=settings.review_writes_per_minute)
+    except WriteLimitReached as exc:
+        detail = TOO_MANY.format(limit=exc.limit, seconds=exc.retry_after)
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail, headers={"Retry-After": str(exc.retry_after)}) from None
     if saved.status != "created":
         response.status_code = status.HTTP_200_OK
     return saved

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field, model_validator
 
 from .models import CitationVerdict, QuestionType, Verdict
 
 SaveStatus = Literal["created", "updated", "unchanged"]
+# Declared in the schema: text may hold tabs and line breaks but no other control character (PostgreSQL
+# cannot store NUL at all); names, ids and other one-line fields hold none.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+#: The largest integer the review tables store (PostgreSQL's integer).
+INT32_MAX = 2**31 - 1
+SIGNATURE_PATTERN = r"^[0-9a-f]{64}$"
+ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
+
+
+def _date_time_text(value: Any) -> Any:
+    """Only ISO 8601 text: pydantic would also read a number ("0.5") as seconds since 1970."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not ISO_DATE_TIME.match(value):
+        raise ValueError("ange tiden som ISO 8601 med tidszon, t.ex. 2026-03-01T12:00:00Z")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a time that falls outside the calendar in UTC becomes its first or last moment."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(_in_utc)]
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -20,39 +49,48 @@ def _blank_to_none(value: str | None) -> str | None:
     return value or None
 
 
-Comment = Annotated[str | None, Field(max_length=2000), AfterValidator(_blank_to_none)]
+Comment = Annotated[str | None, Field(max_length=2000, pattern=TEXT_PATTERN), AfterValidator(_blank_to_none)]
 
 
 class ReviewedCitation(BaseModel):
     """A citation of the judged answer, as ``/api/ask`` returned it (other fields are ignored)."""
 
-    id: int = Field(ge=1, description="The citation's [n] in the answer text.")
-    chunk_id: str = Field(min_length=1, max_length=200)
-    doc_id: str = Field(min_length=1, max_length=200)
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
+    id: int = Field(ge=1, le=INT32_MAX, description="The citation's [n] in the answer text.")
+    chunk_id: str = Field(min_length=1, max_length=200, pattern=LINE_PATTERN)
+    doc_id: str = Field(min_length=1, max_length=200, pattern=LINE_PATTERN)
+    start: int = Field(ge=0, le=INT32_MAX)
+    end: int = Field(ge=0, le=INT32_MAX)
     quote: str = Field(
-        min_length=1, max_length=20_000, description="Must equal the document's cleaned text[start:end]."
+        min_length=1,
+        max_length=20_000,
+        pattern=TEXT_PATTERN,
+        description="Must equal the document's cleaned text[start:end].",
     )
 
 
 class ReviewedDistrict(BaseModel):
     """One line of a list answer."""
 
-    name: str = Field(min_length=1, max_length=100)
-    citations: list[int] = Field(default_factory=list, max_length=100)
-    involvement: str = Field("nämner", max_length=32)
+    name: str = Field(min_length=1, max_length=100, pattern=LINE_PATTERN, description="A district of the gazetteer.")
+    citations: list[Annotated[int, Field(ge=1, le=INT32_MAX)]] = Field(default_factory=list, max_length=100)
+    involvement: str = Field("nämner", max_length=32, pattern=LINE_PATTERN)
 
 
 class ReviewedAnswer(BaseModel):
-    """The answer being judged, in the shape of ``/api/ask``'s response (so the page can send it back as is)."""
+    """The answer being judged, in the shape of ``/api/ask``'s response (so the page can send it back as is),
+    with the signature the service gave it: only answers the service gave can be judged."""
 
-    question: str = Field(min_length=1, max_length=2000)
-    answer: str = Field(min_length=1, max_length=50_000, description="The answer text.")
+    question: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN)
+    answer: str = Field(min_length=1, max_length=50_000, pattern=TEXT_PATTERN, description="The answer text.")
     supported: bool
     citations: list[ReviewedCitation] = Field(default_factory=list, max_length=200)
     districts: list[ReviewedDistrict] = Field(default_factory=list, max_length=100)
-    generator: str = Field("extractive", max_length=64)
+    generator: str = Field("extractive", max_length=64, pattern=LINE_PATTERN)
+    signature: str = Field(
+        pattern=SIGNATURE_PATTERN,
+        description="The answer's signature from /api/ask (HMAC-SHA256 of the answer, its citations and the "
+        "index build); a changed or made-up answer does not match it.",
+    )
 
     @model_validator(mode="after")
     def _citations_consistent(self) -> ReviewedAnswer:
@@ -89,6 +127,7 @@ class ReviewIn(BaseModel):
     build_id: str | None = Field(
         None,
         max_length=64,
+        pattern=LINE_PATTERN,
         description="The index build the answer came from, if the client knows it; must be the loaded one.",
     )
 
@@ -108,12 +147,12 @@ class ReviewIn(BaseModel):
 class ReviewFilter(BaseModel):
     """Which judgments to list; every field narrows the selection."""
 
-    reviewer: str | None = Field(None, max_length=100)
+    reviewer: str | None = Field(None, max_length=100, pattern=LINE_PATTERN)
     verdict: Verdict | None = None
     question_type: QuestionType | None = None
-    build_id: str | None = Field(None, max_length=64)
-    since: AwareDatetime | None = Field(None, description="Judged at or after this time (ISO 8601 with a time zone).")
-    until: AwareDatetime | None = Field(None, description="Judged before this time (ISO 8601 with a time zone).")
+    build_id: str | None = Field(None, max_length=64, pattern=LINE_PATTERN)
+    since: Moment | None = Field(None, description="Judged at or after this time (ISO 8601 with a time zone).")
+    until: Moment | None = Field(None, description="Judged before this time (ISO 8601 with a time zone).")
 
 
 class ReviewQuery(ReviewFilter):

@@ -1,34 +1,36 @@
 """Where judgments are kept: SQLite by default (one file, WAL, writers wait for each other), PostgreSQL by URL.
 
-``ReviewStore.open(url)`` migrates the database to the newest schema and returns a thread-safe store:
-every call runs in a session of its own. Writes are idempotent: the same answer judged by several
-reviewers is one ``answers`` row, the same judgment sent twice is stored once, and a changed verdict by
-the same reviewer updates that reviewer's judgment.
+``ReviewStore.open(url)`` migrates the database to the newest schema (under a lock, so that workers
+opening a new database at once take turns) and returns a thread-safe store: every call runs in a session
+of its own. Writes are idempotent: the same answer judged by several reviewers is one ``answers`` row,
+the same judgment sent twice is stored once, and a changed verdict by the same reviewer updates that
+reviewer's judgment. The settings are the main ``Settings`` (``db_url``, ``reviewer_keys``,
+``review_writes_per_minute``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy import Engine, Select, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, Select, create_engine, event, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from service.analysis import DISTRICT_LIST
 from service.schemas.convert import from_attributes
 
 from . import migrations
-from .models import AnswerCitation, AnswerRecord, CitationJudgment, Judgment
+from .models import AnswerCitation, AnswerRecord, CitationJudgment, Judgment, ReviewerWrites, SigningSecret
 from .schemas import (
     CitationReviewOut,
     ReviewedAnswer,
@@ -42,143 +44,27 @@ from .schemas import (
 )
 from .summary import VerdictRow, summarize
 
-DEFAULT_DB_URL = "sqlite:///data/stadshus.db"
 #: How long a SQLite writer waits for another writer's lock before giving up, in seconds.
 SQLITE_BUSY_TIMEOUT = 60
-#: Shortest reviewer key accepted: a key is a shared secret, not a password to remember.
-MIN_KEY_LENGTH = 16
 #: Attempts of one write when another writer inserted the same answer or judgment at the same moment.
 WRITE_ATTEMPTS = 3
-
-
-class ReviewSettingsInvalid(ValueError):
-    """Malformed review settings: ``str()`` is the Swedish reason, ``operator`` the English one for the log.
-    Neither repeats a key."""
-
-    def __init__(self, swedish: str, operator: str):
-        super().__init__(swedish)
-        self.operator = operator
-
-
-class ReviewDatabaseSettings(BaseSettings):
-    """Where the judgments are kept; read on its own when the reviewer keys are malformed, so that the
-    judgments stay readable."""
-
-    model_config = SettingsConfigDict(env_prefix="STADSHUS_", extra="ignore", frozen=True)
-
-    db_url: str = Field(
-        DEFAULT_DB_URL,
-        description="Database of the answer reviews: a SQLite file (created with its folder) or "
-        "postgresql+psycopg://user:password@host/database.",
-    )
-
-
-class ReviewSettings(ReviewDatabaseSettings):
-    """Settings of the answer review, read from ``STADSHUS_*`` variables like the main settings."""
-
-    reviewer_keys: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=dict,
-        description="Reviewers and their keys, as 'name:key' pairs separated by commas, or a JSON object "
-        "{\"name\": \"key\"}. Empty turns the write endpoints of the review API off.",
-    )
-
-    @field_validator("reviewer_keys", mode="before")
-    @classmethod
-    def _parse_keys(cls, value: Any) -> dict[str, str]:
-        return parse_reviewer_keys(value)
-
-
-def parse_reviewer_keys(value: Any) -> dict[str, str]:
-    """Reviewers and their keys from ``name:key,name:key``, a JSON object or a mapping.
-
-    Raises ``ReviewSettingsInvalid`` for an entry without a name or a colon, broken JSON, a key that is
-    not text or is shorter than ``MIN_KEY_LENGTH``, a reviewer named twice, or a key given to two reviewers.
-    """
-    if isinstance(value, str):
-        value = value.strip()
-        pairs = _json_pairs(value) if value.startswith("{") else [_name_and_key(i, e) for i, e in _entries(value)]
-    elif isinstance(value, dict):
-        pairs = list(value.items())
-    else:
-        raise ReviewSettingsInvalid(
-            "granskarnycklarna skrivs namn:nyckel,namn:nyckel eller som ett JSON-objekt",
-            f"STADSHUS_REVIEWER_KEYS must be name:key pairs or a JSON object, not {type(value).__name__}",
-        )
-    keys: dict[str, str] = {}
-    for name, key in pairs:
-        if not isinstance(name, str) or not name.strip():
-            raise ReviewSettingsInvalid(
-                "en granskarnyckel saknar namn (skriv namn:nyckel)", "STADSHUS_REVIEWER_KEYS has a key without a name"
-            )
-        if not isinstance(key, str):
-            raise ReviewSettingsInvalid(
-                f"granskaren {name}s nyckel måste vara text", f"STADSHUS_REVIEWER_KEYS: the key of {name!r} is not a string"
-            )
-        if len(key) < MIN_KEY_LENGTH:
-            raise ReviewSettingsInvalid(
-                f"granskaren {name}s nyckel är kortare än {MIN_KEY_LENGTH} tecken",
-                f"STADSHUS_REVIEWER_KEYS: the key of {name!r} is shorter than {MIN_KEY_LENGTH} characters",
-            )
-        if name in keys:
-            raise ReviewSettingsInvalid(
-                f"granskaren {name} står flera gånger; varje granskare har en nyckel",
-                f"STADSHUS_REVIEWER_KEYS names {name!r} more than once",
-            )
-        keys[name] = key
-    if len(set(keys.values())) != len(keys):
-        raise ReviewSettingsInvalid(
-            "två granskare har samma nyckel; varje granskare behöver en egen",
-            "STADSHUS_REVIEWER_KEYS gives two reviewers the same key",
-        )
-    return keys
-
-
-def _entries(value: str) -> list[tuple[int, str]]:
-    """The non-empty comma-separated entries of ``value``, numbered from 1."""
-    return [(number, entry) for number, entry in enumerate(value.split(","), start=1) if entry.strip()]
-
-
-def _name_and_key(number: int, entry: str) -> tuple[str, str]:
-    name, separator, key = entry.strip().partition(":")
-    if not separator:
-        # The entry is not repeated: it may be a key without its name.
-        raise ReviewSettingsInvalid(
-            "varje granskarnyckel skrivs namn:nyckel", f"STADSHUS_REVIEWER_KEYS entry {number} has no ':' (write name:key)"
-        )
-    return name.strip(), key.strip()
-
-
-def _json_pairs(value: str) -> list[tuple[Any, Any]]:
-    """The name-key pairs of a JSON object, in order and with repeated names kept (json.loads keeps the last)."""
-    try:
-        return json.loads(value, object_pairs_hook=list)
-    except json.JSONDecodeError as exc:
-        # exc.msg and the position only: the message of the exception itself quotes the document.
-        raise ReviewSettingsInvalid(
-            "granskarnycklarna är inte giltig JSON",
-            f"STADSHUS_REVIEWER_KEYS is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-        ) from None
-
-
-@lru_cache
-def get_review_settings() -> ReviewSettings:
-    """The process-wide review settings, built on first use (never at import time).
-
-    Raises ``ReviewSettingsInvalid`` when the environment's are malformed (not cached: every call reads
-    the environment again until they are fixed).
-    """
-    try:
-        return ReviewSettings()
-    except ValidationError as exc:
-        # The keys are the only setting the environment can get wrong; their parser says how.
-        causes = [error["ctx"]["error"] for error in exc.errors() if isinstance(error.get("ctx", {}).get("error"), ReviewSettingsInvalid)]
-        if not causes:
-            raise
-        raise causes[0] from None
+#: The window of the per-reviewer write limit.
+WRITE_WINDOW = timedelta(minutes=1)
+# Any constant works: every process that migrates the review tables takes the same PostgreSQL advisory lock.
+MIGRATION_LOCK_ID = 0x5354414453485553  # "STADSHUS"
 
 
 class ReviewStoreUnavailable(Exception):
     """The review database cannot be opened or migrated; the message says which and why."""
+
+
+class WriteLimitReached(Exception):
+    """A reviewer stored or changed ``limit`` judgments within the last minute; ``retry_after`` in seconds."""
+
+    def __init__(self, limit: int, retry_after: int):
+        super().__init__(f"at most {limit} judgments a minute")
+        self.limit = limit
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,15 +93,12 @@ def content_hash(answer: ReviewedAnswer, build_id: str) -> str:
 
 
 def create_review_engine(url: str) -> Engine:
-    """A SQLAlchemy engine for ``url``; a SQLite file gets its folder, WAL mode and a busy timeout."""
+    """A SQLAlchemy engine for ``url``; a SQLite file gets WAL mode and a busy timeout (see ``sqlite_file``)."""
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is the installed driver
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
-    if not parsed.database or parsed.database == ":memory:":
-        raise ReviewStoreUnavailable("granskningsdatabasen måste vara en fil, t.ex. sqlite:///data/stadshus.db")
-    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT})
 
     @event.listens_for(engine, "connect")
@@ -223,8 +106,8 @@ def create_review_engine(url: str) -> Engine:
         # Transactions are begun by the "begin" hook below rather than implicitly by the driver.
         connection.isolation_level = None
         cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -238,28 +121,65 @@ def create_review_engine(url: str) -> Engine:
     return engine
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for other databases); refuses an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    if not parsed.database or parsed.database == ":memory:":
+        raise ReviewStoreUnavailable("granskningsdatabasen måste vara en fil, t.ex. sqlite:///data/stadshus.db")
+    return Path(parsed.database)
+
+
+@contextlib.contextmanager
+def migration_lock(database: Path | None) -> Iterator[None]:
+    """Held while a process migrates a SQLite file: a lock file beside it (made, like the database, readable
+    by its owner only). PostgreSQL's lock is taken inside the migration (``_migrate``)."""
+    if database is None:
+        yield
+        return
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        # SQLite gives its -wal and -shm files the database file's permissions.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        yield
+    finally:
+        os.close(descriptor)
+
+
 class ReviewStore:
     """Judgments of answers in a SQL database; safe to share between threads."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, signing_secret: bytes):
         self.engine = engine
+        #: The secret answers are signed with (``service.reviews.checks.answer_signature``).
+        self.signing_secret = signing_secret
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str) -> ReviewStore:
-        """Open the database at ``url``, migrating it to the newest schema first."""
-        where = make_url(url).render_as_string(hide_password=True)
+        """Open the database at ``url``, migrating it to the newest schema first (under a lock: processes
+        opening a new database at once take turns, and all of them get a store)."""
         try:
+            where = make_url(url).render_as_string(hide_password=True)
+            database = sqlite_file(url)
             engine = create_review_engine(url)
-        except OSError as exc:  # the SQLite file's folder cannot be made
-            raise ReviewStoreUnavailable(f"kan inte skapa granskningsdatabasen {where}: {exc}") from exc
+        except (ArgumentError, ValueError) as exc:
+            raise ReviewStoreUnavailable(f"granskningsdatabasens adress är ogiltig: {type(exc).__name__}") from None
         try:
-            migrations.upgrade(engine)
+            with migration_lock(database):
+                secret = _migrate(engine)
+        except OSError as exc:  # the SQLite file or its folder cannot be made
+            engine.dispose()
+            raise ReviewStoreUnavailable(f"kan inte skapa granskningsdatabasen {where}: {exc}") from exc
         except OperationalError as exc:
             engine.dispose()
             raise ReviewStoreUnavailable(f"kan inte öppna granskningsdatabasen {where}: {exc.orig}") from exc
-        return cls(engine)
+        return cls(engine, secret)
 
     def close(self) -> None:
         """Close the database connections."""
@@ -267,22 +187,38 @@ class ReviewStore:
 
     # Writing
 
-    def save(self, review: ReviewIn, reviewer: str, stamp: IndexStamp, now: datetime | None = None) -> ReviewSaved:
-        """Store ``reviewer``'s judgment of an answer: created, updated (a changed verdict) or unchanged."""
+    def save(
+        self,
+        review: ReviewIn,
+        reviewer: str,
+        stamp: IndexStamp,
+        now: datetime | None = None,
+        writes_per_minute: int | None = None,
+    ) -> ReviewSaved:
+        """Store ``reviewer``'s judgment of an answer: created, updated (a changed verdict) or unchanged.
+
+        With ``writes_per_minute``, raises ``WriteLimitReached`` (and writes nothing) when the reviewer has
+        already created or changed that many judgments in the current minute; repeating a judgment is free.
+        """
         now = now or datetime.now(UTC)
         for _ in range(WRITE_ATTEMPTS - 1):
             try:
-                return self._save_once(review, reviewer, stamp, now)
+                return self._save_once(review, reviewer, stamp, now, writes_per_minute)
             except IntegrityError:
                 # Another writer inserted the same answer or judgment between our read and our write
                 # (PostgreSQL; SQLite writers take turns): the next attempt finds its row.
                 continue
-        return self._save_once(review, reviewer, stamp, now)
+        return self._save_once(review, reviewer, stamp, now, writes_per_minute)
 
-    def _save_once(self, review: ReviewIn, reviewer: str, stamp: IndexStamp, now: datetime) -> ReviewSaved:
+    def _save_once(
+        self, review: ReviewIn, reviewer: str, stamp: IndexStamp, now: datetime, writes_per_minute: int | None
+    ) -> ReviewSaved:
         with self._write() as session, session.begin():
             answer = self._answer(session, review.answer, stamp, now)
             status, judgment = self._judgment(session, answer, review, reviewer, now)
+            if status != "unchanged" and writes_per_minute is not None:
+                # Raised inside the transaction, so the judgment is rolled back with it.
+                _count_write(session, reviewer, now, writes_per_minute)
             session.flush()
             return ReviewSaved(status=status, review=_review_out(judgment))
 
@@ -410,6 +346,38 @@ class ReviewStore:
                 model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
                 for model in (AnswerRecord, AnswerCitation, Judgment, CitationJudgment)
             }
+
+
+def _migrate(engine: Engine) -> bytes:
+    """Migrate to the newest schema in one transaction and return the signing secret (made on first open).
+    On PostgreSQL the transaction first takes an advisory lock, so that concurrent migrations take turns."""
+    with engine.execution_options(sqlite_immediate=True).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_ID)))
+        migrations.upgrade(connection)
+        return _signing_secret(connection)
+
+
+def _signing_secret(connection: Connection) -> bytes:
+    stored = connection.scalar(select(SigningSecret.secret).where(SigningSecret.id == 1))
+    if stored is None:
+        stored = secrets.token_hex(32)
+        connection.execute(SigningSecret.__table__.insert().values(id=1, secret=stored))
+    return bytes.fromhex(stored)
+
+
+def _count_write(session: Session, reviewer: str, now: datetime, limit: int) -> None:
+    """Count one write of ``reviewer`` in the current window, or raise ``WriteLimitReached``."""
+    counter = session.get(ReviewerWrites, reviewer, with_for_update=True)
+    if counter is None:
+        session.add(ReviewerWrites(reviewer=reviewer, window_start=now, writes=1))
+    elif now - counter.window_start >= WRITE_WINDOW:
+        counter.window_start, counter.writes = now, 1
+    elif counter.writes >= limit:
+        left = WRITE_WINDOW - (now - counter.window_start)
+        raise WriteLimitReached(limit, max(1, int(left.total_seconds() + 0.999)))
+    else:
+        counter.writes += 1
 
 
 def _filtered(query: Select, filters: ReviewFilter) -> Select:

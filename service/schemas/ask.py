@@ -65,6 +65,11 @@ class AskResponse(BaseModel):
     related: list[SearchResult] = Field(default_factory=list, description="Nearest passages when abstaining.")
     generator: str = "extractive"
     notes: list[str] = Field(default_factory=list)
+    signature: str | None = Field(
+        None,
+        description="What the review API needs to judge this answer (docs/reviews.md): the service's "
+        "signature of it; null when the review database is not open.",
+    )
 
 
 def ask_response(answer: Answer) -> AskResponse:

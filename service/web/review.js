@@ -83,10 +83,11 @@ export function citationControls(citation) {
     radio(name, "none", "Ej bedömd", { checked: true }));
 }
 
-// What the page was shown, in the shape the review API takes (the /api/ask response, without extras).
+// What the page was shown, in the shape the review API takes (the /api/ask response, without extras),
+// with the signature that shows the service gave it.
 function judgedAnswer(answer) {
-  const { question, supported, citations, districts, generator } = answer;
-  return { question, answer: answer.answer, supported, citations, districts, generator };
+  const { question, supported, citations, districts, generator, signature } = answer;
+  return { question, answer: answer.answer, supported, citations, districts, generator, signature };
 }
 
 /** The review form of an answer: its verdict, a comment and a submit button; the citation verdicts

@@ -1,5 +1,6 @@
 """Endpoints that change what is served: re-index, upload and delete documents. They need the API key
-from settings (header X-API-Key, compared in constant time); with no key configured they do not exist (404)."""
+from settings (header X-API-Key, compared in constant time, before the body is read); with no key
+configured they do not exist (404)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel
 
 from indexer.readers import SUPPORTED_SUFFIXES
@@ -16,10 +17,12 @@ from service.schemas.errors import ErrorResponse
 
 from ..deps import EngineDep, SettingsDep, StateDep
 from ..lifecycle import ReindexStatus
+from ..security import ADMIN_KEY, KeyFirstRoute, key_dependency
 
 router = APIRouter(
     prefix="/api/admin",
     tags=["administration"],
+    route_class=KeyFirstRoute,
     responses={
         401: {"model": ErrorResponse, "description": "Fel eller saknad API-nyckel"},
         404: {"model": ErrorResponse, "description": "Administrationen är avstängd, eller dokumentet finns inte"},
@@ -31,16 +34,18 @@ router = APIRouter(
 SAFE_NAME = re.compile(r"^[\w][\w .()-]{0,150}$")
 
 
-def require_admin(settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None) -> None:
+def require_admin(request: Request) -> None:
     """Let the request through only with the configured key; without one, administration is off."""
+    settings = request.app.state.settings
     if settings.admin_key is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Administration är avstängd (ingen API-nyckel är inställd).")
+    given = request.headers.get(ADMIN_KEY.model.name)
     expected = settings.admin_key.get_secret_value().encode()
-    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), expected):
+    if given is None or not hmac.compare_digest(given.encode(), expected):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Fel eller saknad API-nyckel (X-API-Key).")
 
 
-Admin = Annotated[None, Depends(require_admin)]
+Admin = Annotated[None, Depends(key_dependency(ADMIN_KEY, require_admin))]
 
 
 class ReindexResponse(BaseModel):

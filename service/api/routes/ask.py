@@ -6,10 +6,11 @@ comparison of report versions, ...).
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from indexer.types import Answer
 from service.engine import Engine
+from service.reviews.checks import signed
 from service.schemas.ask import AskQuery, AskResponse, ask_response
 from service.search import Filters
 
@@ -27,7 +28,9 @@ def answer_request(engine: Engine, request: AskQuery) -> Answer:
 
 
 @router.post("/ask", response_model=AskResponse, responses={**ERROR_RESPONSES, **TOO_LARGE_RESPONSE})
-def ask(request: AskQuery, engine: EngineDep) -> AskResponse:
+def ask(request: AskQuery, engine: EngineDep, http: Request) -> AskResponse:
     """Answer a question in Swedish (or English) from the documents, optionally limited to a district,
-    document or year."""
-    return ask_response(answer_request(engine, request))
+    document or year; signed for the review API when the review database is open."""
+    response = ask_response(answer_request(engine, request))
+    store = http.app.state.review_store
+    return response if store is None else signed(response, store.signing_secret, engine.index.manifest.build_id)

@@ -1,6 +1,7 @@
 """The review tables' Alembic migrations, configured in code (there is no alembic.ini).
 
-``upgrade(engine)`` brings a database to the newest schema; the store calls it when it opens. To write
+``upgrade(connection)`` brings a database to the newest schema in the caller's transaction; the store
+calls it when it opens, holding a lock so that processes opening a new database at once take turns. To write
 the next revision, compare the models with a database at head::
 
     from alembic import command
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 HERE = Path(__file__).resolve().parent
 #: The review tables keep their own version table, so the database can hold other tables with their own history.
@@ -30,12 +31,11 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database behind ``engine`` to ``revision`` in one transaction."""
+def upgrade(connection: Connection, revision: str = "head") -> None:
+    """Migrate to ``revision`` inside the caller's transaction on ``connection`` (the caller holds any lock)."""
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
 
 
 def current_revision(engine: Engine) -> str | None:
