@@ -6,13 +6,17 @@ PDFs are made with fpdf2 and its built-in Helvetica, which covers Latin-1 and so
 
 from __future__ import annotations
 
+import os
+import struct
 import textwrap
-from datetime import datetime
+import zipfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import docx
 from fpdf import FPDF
+from fpdf.enums import EncryptionMethod
 
 #: Three pages of a follow-up report: headings and paragraphs, each page naming its own places so that a
 #: test can tell the pages apart. A word is hyphenated across the break between pages 2 and 3.
@@ -52,18 +56,20 @@ def write_pdf(
     pages: Sequence[Sequence[str]] = PDF_PAGES,
     title: str | None = None,
     user_password: str | None = None,
+    aes: bool = False,
 ) -> Path:
     """A text PDF with one page per entry of ``pages``, each entry's strings wrapped into hard lines.
 
     A string of at most eight words is set in bold as a heading. With ``user_password`` the file is
-    RC4-encrypted and cannot be opened without that password.
+    encrypted (RC4, or AES-256 with ``aes``) and cannot be opened without that password ("" opens it).
     """
     pdf = FPDF()
     pdf.set_auto_page_break(auto=False)
     if title:
         pdf.set_title(title)
     if user_password is not None:
-        pdf.set_encryption(owner_password="ägare", user_password=user_password)
+        method = EncryptionMethod.AES_256 if aes else EncryptionMethod.RC4
+        pdf.set_encryption(owner_password="ägare", user_password=user_password, encryption_method=method)
     for paragraphs in pages:
         pdf.add_page()
         for paragraph in paragraphs:
@@ -130,3 +136,108 @@ def write_html(path: Path, title: str, sections: Sequence[tuple[str, Sequence[st
         encoding="utf-8",
     )
     return path
+
+
+# Hostile files: each once stopped or stalled a whole build (issue 17). Written here, never committed.
+
+#: A paragraph of ordinary report prose, repeated to make large files.
+PROSE = (
+    "Stadsdelsförvaltningen har under året arbetat med trygghetsvandringar i Skärholmen tillsammans med "
+    "polisen och fastighetsägarna. De platser som upplevdes som otrygga fördes in i en åtgärdslista."
+)
+
+
+def write_docx_with_malformed_xml(path: Path) -> Path:
+    """A .docx whose main part is cut off in the middle of an element (not well-formed XML)."""
+    write_docx(path, "Plan för Farsta", [("Trygghet", [PROSE])])
+    _rewrite_part(path, "word/document.xml", lambda xml: xml[: len(xml) // 2])
+    return path
+
+
+def write_docx_with_encrypted_entry(path: Path) -> Path:
+    """A .docx whose main part is flagged as encrypted in the zip (general purpose bit 0), as
+    password-protecting tools leave it."""
+    write_docx(path, "Plan för Farsta", [("Trygghet", [PROSE])])
+    data = bytearray(path.read_bytes())
+    name = b"word/document.xml"
+    # The flag is set in the entry's local header (signature PK\3\4) and in its central directory record
+    # (PK\1\2); the general purpose flags sit 6 and 8 bytes after those signatures.
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        position = 0
+        while (position := data.find(signature, position)) != -1:
+            name_at = position + (30 if signature == b"PK\x03\x04" else 46)
+            if data[name_at : name_at + len(name)] == name:
+                (flags,) = struct.unpack_from("<H", data, position + flags_at)
+                struct.pack_into("<H", data, position + flags_at, flags | 0x1)
+            position += 4
+    path.write_bytes(bytes(data))
+    return path
+
+
+def write_docx_zip_bomb(path: Path, paragraphs: int = 4_500_000) -> Path:
+    """A small .docx (under 0.5 MB) whose main part unpacks to about 150 MB of paragraphs of one letter."""
+    write_docx(path, "Plan för Farsta", [("Trygghet", [PROSE])])
+    with zipfile.ZipFile(path) as original:
+        parts = {info.filename: original.read(info) for info in original.infolist()}
+    xml = parts["word/document.xml"].decode("utf-8")
+    head, tail = xml[: xml.index("<w:body>") + len("<w:body>")], xml[xml.index("<w:sectPr") :]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
+        for name, content in parts.items():
+            if name != "word/document.xml":
+                bomb.writestr(name, content)
+        with bomb.open("word/document.xml", "w", force_zip64=True) as part:
+            part.write(head.encode())
+            block = b"<w:p><w:r><w:t>a</w:t></w:r></w:p>" * 10_000
+            for _ in range(paragraphs // 10_000):
+                part.write(block)
+            part.write(tail.encode())
+    return path
+
+
+def write_html_of_many_paragraphs(path: Path, paragraphs: int = 40_000) -> Path:
+    """An HTML page of ``paragraphs`` short <p> elements (about 680 kB for 40,000)."""
+    body = "".join(f"<p>Stycke {number}.</p>" for number in range(paragraphs))
+    path.write_text(f"<html><head><title>Många stycken</title></head><body>{body}</body></html>", encoding="utf-8")
+    return path
+
+
+def write_markdown_of_backticks(path: Path, repeats: int = 20_000) -> Path:
+    """Markdown with one 60 kB line of "`a " repeated: every backtick opens a code span none closes."""
+    path.write_text("# Anteckningar\n\n" + "`a " * repeats + "\n", encoding="utf-8")
+    return path
+
+
+def write_repetitive_text(path: Path, size: int = 50_000_000) -> Path:
+    """A text of ``size`` bytes made of a few paragraphs repeated (under the default size limit)."""
+    paragraphs = [f"Avsnitt {number}\n\n{PROSE} Åtgärd {number} följs upp varje tertial.\n\n" for number in range(40)]
+    block = "".join(paragraphs).encode("utf-8")
+    with path.open("wb") as handle:
+        for _ in range(size // len(block)):
+            handle.write(block)
+    return path
+
+
+def write_symlink_loop(folder: Path) -> tuple[Path, Path]:
+    """Two links in ``folder`` pointing at each other."""
+    first, second = folder / "slinga-a.txt", folder / "slinga-b.txt"
+    first.symlink_to(second.name)
+    second.symlink_to(first.name)
+    return first, second
+
+
+def write_file_with_non_utf8_name(folder: Path, text: str) -> bytes:
+    """A text file whose name is Latin-1 bytes ("rapport-år.txt"), not valid UTF-8; returns the name."""
+    name = "rapport-år.txt".encode("latin-1")
+    with open(os.path.join(os.fsencode(folder), name), "wb") as handle:
+        handle.write(text.encode("utf-8"))
+    return name
+
+
+def _rewrite_part(path: Path, name: str, change) -> None:
+    """Replace the zip entry ``name`` of ``path`` by ``change(its bytes)``, keeping the other entries."""
+    with zipfile.ZipFile(path) as original:
+        parts = {info.filename: original.read(info) for info in original.infolist()}
+    parts[name] = change(parts[name])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as rewritten:
+        for part, content in parts.items():
+            rewritten.writestr(part, content)
