@@ -149,15 +149,54 @@ def _read_docx(data: bytes, max_unpacked_bytes: int) -> RawDocument:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, XMLSyntaxError) as exc:
         raise UnreadableDocument(f"broken .docx ({type(exc).__name__}: {exc})") from exc
-    blocks: list[str] = []
-    for paragraph in document.paragraphs:
-        blocks.append(paragraph.text)
-    for table in document.tables:
-        for row in table.rows:
-            blocks.append(" | ".join(cell.text.strip() for cell in row.cells))
+    pages = _docx_pages(document)
     props = document.core_properties
     metadata = {"title": props.title or "", "created": props.created.isoformat() if props.created else ""}
-    return RawDocument(pages=((None, "\n\n".join(blocks)),), metadata={k: v for k, v in metadata.items() if v})
+    numbered = len(pages) > 1
+    return RawDocument(
+        pages=tuple((number if numbered else None, "\n\n".join(blocks)) for number, blocks in enumerate(pages, start=1)),
+        metadata={k: v for k, v in metadata.items() if v},
+    )
+
+
+def _docx_pages(document) -> list[list[str]]:
+    """The body's paragraphs and table rows in document order, split into pages where the file marks a page
+    break (an explicit one, "page break before", or one Word rendered when it last laid the file out), so
+    that headers and page counters typed into the body are found as page furniture."""
+    from docx.table import Table
+
+    pages: list[list[str]] = [[]]
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            pages[-1].extend(" | ".join(cell.text.strip() for cell in row.cells) for row in block.rows)
+            continue
+        before, after = _page_breaks(block._p)
+        if before and pages[-1]:
+            pages.append([])
+        pages[-1].append(block.text)
+        if after:
+            pages.append([])
+    return [page for page in pages if page] or [[]]
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _page_breaks(paragraph) -> tuple[bool, bool]:
+    """Whether a paragraph (its XML element) begins on a new page, and whether a new page follows it."""
+    before = after = False
+    if paragraph.find(f"{_W}pPr/{_W}pageBreakBefore") is not None:
+        before = True
+    text_seen = False
+    for element in paragraph.iter(f"{_W}t", f"{_W}br", f"{_W}lastRenderedPageBreak"):
+        if element.tag == f"{_W}t":
+            text_seen = text_seen or bool(element.text and element.text.strip())
+        elif element.tag == f"{_W}lastRenderedPageBreak" or element.get(f"{_W}type") == "page":
+            if text_seen:
+                after = True
+            else:
+                before = True
+    return before, after
 
 
 _HTML_BLOCKS = frozenset(
