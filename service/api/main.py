@@ -120,7 +120,8 @@ def create_app(
     install_error_handlers(app)
     app.add_exception_handler(ReviewSettingsInvalid, reviews.settings_invalid)
     # The last added runs first: security headers wrap everything, including the 413 of the body limit.
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    uploads = {"/api/admin/documents/": settings.max_upload_bytes}
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, larger=uploads)
     app.add_middleware(SecurityHeaders)
     routers = (health, search, ask, coverage, exports, documents, versions, passages, districts, admin, pages, review_pages)
     for module in routers:
