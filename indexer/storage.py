@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from .chunkstore import RECORDS_FILE, ChunkTable
 from .documentstore import DocumentTable
 from .lexical import BM25Index
+from .problems import IndexProblem
 from .types import Chunk, Document
 from .vectorstore import FaissStore
 
@@ -39,10 +40,6 @@ FORMAT_VERSION = 3
 REUSABLE_FORMATS = (1, 2, 3)
 CURRENT = "current"
 BUILDS = "builds"
-
-
-class IndexProblem(Exception):
-    """Base class of index problems; messages are meant for the person running Stadshus."""
 
 
 class IndexMissing(IndexProblem):

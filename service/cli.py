@@ -12,14 +12,11 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
-from indexer.embedders import EmbedderError
-from indexer.settings import get_settings
-from indexer.storage import IndexProblem
+from indexer.problems import EmbedderError, IndexProblem
 
-from .search import Filters, QueryError, SearchMode
+from .query import Filters, QueryError, SearchMode
 
 app = typer.Typer(help="Stadshus: semantic search and cited answers over Swedish municipal documents.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -34,10 +31,17 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def _engine():
+    from indexer.settings import get_settings
+
     from .engine import load_engine
 
+    settings = get_settings()
+    if settings.embed_threads is None:
+        # A command embeds one short query: more threads gain nothing, and on a busy machine each waits for
+        # the slowest (one search: 0.9 s with one thread, 2.9 s with two, at a load average of 5).
+        settings = settings.model_copy(update={"embed_threads": 1})
     try:
-        return load_engine(get_settings())
+        return load_engine(settings)
     except (IndexProblem, EmbedderError) as exc:
         fail(str(exc))
 
@@ -54,6 +58,7 @@ def index(
     from indexer.buildlog import error_text
     from indexer.guard import check_corpus_folder
     from indexer.pipeline import build_index
+    from indexer.settings import get_settings
 
     settings = get_settings()
     try:
@@ -110,6 +115,8 @@ def _build_progress(disabled: bool) -> Iterator[Callable[[str, int, int], None]]
 
         yield log
         return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console) as bar:
         task = bar.add_task(BUILD_STAGES["reading"], total=None)
 
@@ -283,6 +290,7 @@ def review_export(
     json_output: JsonOption = False,
 ) -> None:
     """Write the judged answers that give a gold answer as candidates in eval/gold's format."""
+    from indexer.settings import get_settings
     from indexer.storage import load_index
 
     from .reviews.export import export_candidates
