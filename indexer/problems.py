@@ -10,3 +10,7 @@ class IndexProblem(Exception):
 
 class EmbedderError(RuntimeError):
     """The configured embedder cannot be loaded; the message says what to do."""
+
+
+class RecordError(ValueError):
+    """A record, or the table that locates it, that cannot be read back (a damaged build)."""

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from indexer.problems import EmbedderError, IndexProblem
+from indexer.problems import EmbedderError, IndexProblem, RecordError
 
 from .query import Filters, QueryError, SearchMode
 
@@ -43,7 +43,18 @@ def _engine():
     try:
         return load_engine(settings)
     except (IndexProblem, EmbedderError) as exc:
-        fail(str(exc))
+        fail(index_message(exc))
+
+
+def index_message(exc: Exception) -> str:
+    """What an operator reads when the index cannot be used: Swedish first, then the cause."""
+    from indexer.storage import IndexCorrupt, IndexMissing
+
+    if isinstance(exc, IndexMissing):
+        return f"Det finns inget sökindex ännu. Bygg det med `stadshus index`. ({exc})"
+    if isinstance(exc, (IndexCorrupt, RecordError)):
+        return f"Sökindexet är skadat. Bygg om det med `stadshus index`. ({exc})"
+    return str(exc)
 
 
 @app.command()
@@ -362,8 +373,11 @@ def evaluate(
 
 
 def main() -> None:
-    """Entry point that never shows a traceback for a broken pipe."""
+    """Entry point that never shows a traceback for a broken pipe or a damaged index record."""
     try:
         app()
     except BrokenPipeError:
+        sys.exit(1)
+    except RecordError as exc:  # a damaged record met while answering, after the index loaded
+        console.print(f"[red]Fel:[/red] {escape(index_message(exc))}")
         sys.exit(1)

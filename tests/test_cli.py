@@ -243,3 +243,24 @@ def test_an_unknown_mode_is_a_usage_error(runner, cli_env):
     result = runner.invoke(app, ["search", "trygghet", "--mode", "magisk"])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_a_damaged_record_met_while_answering_is_a_swedish_message_not_a_traceback(monkeypatch, capsys):
+    from indexer.records import RecordError
+    from service import cli
+
+    def damaged() -> None:
+        raise RecordError("record 7 cannot be read (Expecting value)")
+
+    monkeypatch.setattr(cli, "app", damaged)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 1
+    error = flat(capsys.readouterr().err)
+    assert "Sökindexet är skadat. Bygg om det med `stadshus index`." in error and "Traceback" not in error
+
+
+def test_a_missing_index_is_said_in_swedish(runner, tmp_env):
+    result = runner.invoke(app, ["search", "medborgarvärdar"])
+    assert_clean_failure(result)
+    assert "Det finns inget sökindex ännu" in flat(result.stderr)
