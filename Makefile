@@ -16,8 +16,11 @@ install: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync $(UV_FLAGS) requirements.lock
+	# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set, every CLI call would otherwise
+	# compile its imports again (about 1 s of the 1.6 s of `stadshus search`).
+	$(BIN)/uv pip sync $(UV_FLAGS) --compile-bytecode requirements.lock
 	$(BIN)/uv pip install $(UV_FLAGS) --no-deps -e .
+	$(BIN)/python -m compileall -q indexer service
 	touch $@
 
 index: install

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 import tiktoken
@@ -45,7 +46,19 @@ def chunk_document(
 
     ``with_context=False`` leaves out the section path (an ablation for the evaluation).
     """
-    chunks: list[Chunk] = []
+    return list(iter_chunks(document, gazetteer, chunk_tokens, overlap_tokens, encoding_name, with_context))
+
+
+def iter_chunks(
+    document: Document,
+    gazetteer: Gazetteer,
+    chunk_tokens: int,
+    overlap_tokens: int,
+    encoding_name: str,
+    with_context: bool = True,
+) -> Iterator[Chunk]:
+    """The chunks of ``chunk_document`` one by one, so that a caller can stop early (a limit per file)."""
+    position = 0
     for section in document.sections:
         if section.end <= section.start:
             continue
@@ -56,22 +69,19 @@ def chunk_document(
         budget = chunk_tokens - count_tokens(context, encoding_name) - 2
         for start, end in _split(document.text, section.start, section.end, budget, overlap_tokens, encoding_name):
             text = document.text[start:end]
-            position = len(chunks)
-            chunks.append(
-                Chunk(
-                    chunk_id=chunk_id_for(document.doc_id, position, text),
-                    doc_id=document.doc_id,
-                    position=position,
-                    section=section.title,
-                    context=context,
-                    start=start,
-                    end=end,
-                    text=text,
-                    page=document.page_at(start),
-                    districts=_merge(document.districts, section.districts, gazetteer.find(text)),
-                )
+            yield Chunk(
+                chunk_id=chunk_id_for(document.doc_id, position, text),
+                doc_id=document.doc_id,
+                position=position,
+                section=section.title,
+                context=context,
+                start=start,
+                end=end,
+                text=text,
+                page=document.page_at(start),
+                districts=_merge(document.districts, section.districts, gazetteer.find(text)),
             )
-    return chunks
+            position += 1
 
 
 def section_context(document: Document, section: Section) -> str:

@@ -2,7 +2,9 @@
 
 The cleaned text is the paragraphs joined by blank lines; every offset in the index points into it.
 What is dropped: form boilerplate and the empty form fields it fills, table-of-contents lines, page
-furniture (lone page numbers, separator rules, headers repeated on most pages). What is repaired: PDF
+furniture: found by repetition (lines that open or close most pages, or both pages of two, numbers aside)
+and by shape (page counters such as "Sida 1 (2)", "1 / 12" or "- 3 -", alone or ending a header line, and
+document reference lines, at a page's edge), never from a list of known headers. What is repaired: PDF
 hard line wraps, hyphenation at line ends, paragraphs cut in two by a page break, runs of whitespace.
 """
 
@@ -18,7 +20,23 @@ from .types import PageSpan
 BOILERPLATE = re.compile(r"klicka (?:eller tryck )?här för att ange (?:text|datum)\.?", re.IGNORECASE)
 TOC_LINE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?[^\t]*?\S(?:\t+|\s{2,}|\s*\.{3,}\s*|\s*…+\s*)\d{1,3}\s*$")
 TOC_TITLE = re.compile(r"^\s*(?:innehåll|innehållsförteckning)\s*$", re.IGNORECASE)
-PAGE_NUMBER = re.compile(r"^\s*(?:sida\s+)?\d{1,3}(?:\s*(?:av|/|\()\s*\d{1,3}\)?)?\s*$", re.IGNORECASE)
+PAGE_NUMBER = re.compile(
+    r"^\s*(?:(?:sida|s\.|page)\s*)?\d{1,3}(?:\s*(?:av|of|/|\()\s*\d{1,3}\)?)?\s*$"  # 3, Sida 1 (2), 1 / 12
+    r"|^\s*[-–—]\s*\d{1,3}\s*[-–—]\s*$",  # - 3 -
+    re.IGNORECASE,
+)
+# A page counter that ends (or opens) a line of other text: "Tjänsteutlåtande ... Sida 1 (2)".
+EDGE_COUNTER = re.compile(
+    r"(?:^|\s)(?:sida|page)\s+\d{1,3}\s*(?:\(\s*\d{1,3}\s*\)|(?:av|of|/)\s*\d{1,3})\s*$"
+    r"|^\s*(?:sida|page)\s+\d{1,3}\s*(?:\(\s*\d{1,3}\s*\)|(?:av|of|/)\s*\d{1,3})\s",
+    re.IGNORECASE,
+)
+# A document reference line as letterheads print it: "Dnr SDN 2021/123", "Tjänsteutlåtande Dnr 1.2-345/2021".
+REFERENCE = re.compile(r"\b(?:dnr|diarienr|diarienummer|ärendenr|ärendenummer)\b[.:]?\s*\S*\d", re.IGNORECASE)
+#: Lines at each end of a page where running headers and footers sit.
+EDGE_LINES = 2
+#: Longest line that can be furniture: headers and footers are short.
+FURNITURE_CHARS = 120
 SEPARATOR = re.compile(r"^\s*[-_=*·•.–—]{4,}\s*$")
 TERMINAL = tuple(".!?:;)”\"'»")
 # A hyphen before these words is a shared compound part ("kultur- och idrottsförvaltningen"), not a break.
@@ -73,7 +91,7 @@ def clean(pages: tuple[tuple[int | None, str], ...], enabled: bool = True) -> Cl
     """
     if not enabled:
         return _assemble(_raw_paragraphs(_split_lines(pages)))
-    lines = _drop_furniture(_split_lines(pages), paginated=len(pages) > 1)
+    lines = _drop_furniture(_split_lines(pages), paginated=any(number is not None for number, _ in pages))
     wrap_width = _hard_wrap_width(lines)
     paragraphs = _merge_across_gaps(_paragraphs(lines, wrap_width), wrap_width)
     return _assemble(paragraphs)
@@ -97,6 +115,7 @@ def _split_lines(pages: tuple[tuple[int | None, str], ...]) -> list[_Line | None
 
 def _drop_furniture(lines: list[_Line | None], paginated: bool) -> list[_Line | None]:
     repeated = _repeated_page_lines(lines) if paginated else set()
+    edges = _page_edges(lines) if paginated else set()
     kept: list[_Line | None] = []
     for index, line in enumerate(lines):
         if line is None:
@@ -107,7 +126,7 @@ def _drop_furniture(lines: list[_Line | None], paginated: bool) -> list[_Line | 
             continue
         if TOC_TITLE.match(raw) and _next_is_toc(lines, index):
             continue
-        if _furniture_key(raw) in repeated:
+        if _furniture_key(raw) in repeated or (index in edges and _furniture_shape(raw)):
             continue
         if BOILERPLATE.search(raw):
             rest = BOILERPLATE.sub("", raw).strip()
@@ -149,18 +168,68 @@ def _furniture_key(raw: str) -> str:
     return re.sub(r"\d+", "#", SPACES.sub(" ", raw).strip().lower())
 
 
-def _repeated_page_lines(lines: list[_Line | None]) -> set[str]:
-    """Lines that open or close most pages (running headers and footers)."""
-    by_page: dict[int | None, list[str]] = {}
-    for line in lines:
+def _lines_by_page(lines: list[_Line | None]) -> dict[int | None, list[int]]:
+    """Positions of the lines of each page, in order."""
+    by_page: dict[int | None, list[int]] = {}
+    for index, line in enumerate(lines):
         if line is not None:
-            by_page.setdefault(line.page, []).append(_furniture_key(line.text))
-    if len(by_page) < 3:
+            by_page.setdefault(line.page, []).append(index)
+    return by_page
+
+
+def _page_edges(lines: list[_Line | None]) -> set[int]:
+    """Positions of the lines that open or close a page, where running headers and footers sit."""
+    return {
+        index
+        for positions in _lines_by_page(lines).values()
+        for index in positions[:EDGE_LINES] + positions[-EDGE_LINES:]
+    }
+
+
+def _furniture_shape(raw: str) -> bool:
+    """Whether a line at a page's edge is shaped as furniture: a page counter after (or before) other
+    text, or a document reference line."""
+    return len(raw) <= FURNITURE_CHARS and bool(EDGE_COUNTER.search(raw) or REFERENCE.search(raw))
+
+
+def _repeated_page_lines(lines: list[_Line | None]) -> set[str]:
+    """Lines that open or close most pages (running headers and footers; on a document of two pages, lines
+    that open or close both), as furniture keys. Numbers in them may differ from page to page only as a
+    page counter does, each by as much as the page number: "Sida 1 (2)", "Sida 2 (2)" are one header,
+    "område 10" and "område 17" opening two pages are text."""
+    by_page = _lines_by_page(lines)
+    if len(by_page) < 2:
         return set()
-    edges = Counter()
-    for page_lines in by_page.values():
-        edges.update(set(page_lines[:2] + page_lines[-2:]))
-    return {key for key, count in edges.items() if count >= max(3, 0.5 * len(by_page)) and len(key) < 80}
+    seen: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
+    for page, positions in by_page.items():
+        edge = {lines[index].text for index in positions[:EDGE_LINES] + positions[-EDGE_LINES:]}
+        for raw in edge:
+            numbers = tuple(int(number) for number in re.findall(r"\d+", raw))
+            seen.setdefault(_furniture_key(raw), []).append((page or 0, numbers))
+    return {
+        key
+        for key, found in seen.items()
+        if len(found) >= max(2, 0.5 * len(by_page))
+        and len(key) <= FURNITURE_CHARS
+        and not _is_sentence(key)
+        and _numbers_count_pages(found)
+    }
+
+
+def _numbers_count_pages(found: list[tuple[int, tuple[int, ...]]]) -> bool:
+    """Whether each number of a repeated line is the same on every page, or moves with the page number."""
+    for place in range(len(found[0][1])):
+        values = {numbers[place] for _, numbers in found if len(numbers) > place}
+        offsets = {numbers[place] - page for page, numbers in found if len(numbers) > place}
+        if len(values) > 1 and len(offsets) > 1:
+            return False
+    return True
+
+
+def _is_sentence(text: str) -> bool:
+    """A line that ends a sentence of several words is prose (a paragraph's last line repeated on every
+    page, as forms have them), never a header or footer."""
+    return text.endswith((".", "!", "?")) and len(text.split()) >= 4
 
 
 def _hard_wrap_width(lines: list[_Line | None]) -> int | None:

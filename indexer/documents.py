@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .cleaning import clean
 from .gazetteer import Gazetteer
-from .readers import SUPPORTED_SUFFIXES, UnreadableDocument, read_file
+from .readers import DEFAULT_MAX_UNPACKED_BYTES, SUPPORTED_SUFFIXES, UnreadableDocument, read_file
 from .structure import build_sections, extract_metadata, find_headings
 from .types import Document
 
@@ -34,7 +34,8 @@ def doc_id_for(relative: Path) -> str:
 def discover(corpus_dir: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[Path], list[Skipped]]:
     """Files under ``corpus_dir`` to index (recursively), and those skipped with a reason.
 
-    Links that lead outside the corpus are skipped, so that a link cannot expose other files.
+    Links that lead outside the corpus are skipped, so that a link cannot expose other files; so are links
+    that lead in a circle and names that are not UTF-8 (they could not be shown or stored).
     """
     root = corpus_dir.resolve()
     excluded = {path.resolve() for path in exclude}
@@ -46,8 +47,15 @@ def discover(corpus_dir: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[Pat
             if name.startswith("."):
                 continue
             path = Path(directory) / name
-            relative = path.relative_to(root).as_posix()
-            resolved = path.resolve()
+            relative = printable_path(path.relative_to(root))
+            if not _is_utf8(str(path.relative_to(root))):
+                skipped.append(Skipped(relative, "the file name is not valid UTF-8: rename the file"))
+                continue
+            try:
+                resolved = path.resolve()
+            except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a link loop
+                skipped.append(Skipped(relative, "a link that leads in a circle"))
+                continue
             if resolved in excluded:
                 continue
             if not resolved.is_relative_to(root):
@@ -61,12 +69,33 @@ def discover(corpus_dir: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[Pat
     return found, skipped
 
 
-def parse_document(path: Path, corpus_dir: Path, data: bytes, gazetteer: Gazetteer, cleaning: bool = True) -> Document:
+def printable_path(relative: Path) -> str:
+    """A path inside the corpus as text that can always be printed and stored: bytes of a name that are not
+    UTF-8 shown as escapes ("rapport-\\xe5r.txt")."""
+    return os.fsencode(relative.as_posix()).decode("utf-8", "backslashreplace")
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_document(
+    path: Path,
+    corpus_dir: Path,
+    data: bytes,
+    gazetteer: Gazetteer,
+    cleaning: bool = True,
+    max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES,
+) -> Document:
     """Read, clean and structure one file. Raises UnreadableDocument with a reason.
 
     ``cleaning=False`` keeps the extracted text as it is (an ablation for the evaluation)."""
     relative = path.resolve().relative_to(corpus_dir.resolve())
-    raw = read_file(path, data)
+    raw = read_file(path, data, max_unpacked_bytes)
     cleaned = clean(raw.pages, enabled=cleaning)
     if not cleaned.text.strip():
         raise UnreadableDocument("no text left after cleaning")

@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .problems import EmbedderError
 from .settings import DEFAULT_EMBEDDER
 
 
@@ -37,10 +38,6 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` in the model's own tokenizer (to respect its window)."""
         ...
-
-
-class EmbedderError(RuntimeError):
-    """The configured embedder cannot be loaded; the message says what to do."""
 
 
 def _normalise(rows: np.ndarray) -> np.ndarray:

@@ -7,20 +7,20 @@ import importlib.metadata
 import platform
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from .chunking import chunk_document
-from .documents import Skipped, discover, parse_document
+from .buildlog import recorded
+from .documents import Skipped
 from .duplicates import near_duplicates
 from .embedders import Embedder, load_embedder
-from .gazetteer import load_gazetteer
+from .guard import check_corpus_folder, check_shrink, served_manifest
 from .lexical import BM25Index
-from .readers import UnreadableDocument
+from .reading import read_corpus
 from .sentences import SentenceRows, SentenceTable, text_key
 from .settings import Settings
 from .storage import (
@@ -85,31 +85,9 @@ def parse_corpus(
 ) -> tuple[list[Document], list[Skipped]]:
     """Read every file of the corpus into Documents; unreadable files are skipped with a reason."""
     corpus_dir = Path(corpus_dir or settings.corpus_dir)
-    if not corpus_dir.is_dir():
-        raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist")
-    gazetteer = load_gazetteer(settings.gazetteer)
-    files, skipped = discover(corpus_dir, exclude=(settings.gazetteer,))
-    documents: list[Document] = []
-    seen: dict[str, str] = {}
-    for path in files:
-        relative = path.relative_to(corpus_dir.resolve()).as_posix() if path.is_absolute() else path.as_posix()
-        try:
-            size = path.stat().st_size
-            if size > settings.max_file_bytes:
-                raise UnreadableDocument(f"file too large ({size:,} bytes; the limit is {settings.max_file_bytes:,})")
-            document = parse_document(path, corpus_dir, path.read_bytes(), gazetteer, cleaning)
-        except UnreadableDocument as exc:
-            skipped.append(Skipped(relative, str(exc)))
-            continue
-        except (OSError, RecursionError, MemoryError, ValueError) as exc:
-            skipped.append(Skipped(relative, f"could not be read ({type(exc).__name__}: {exc})"))
-            continue
-        if document.doc_id in seen:
-            skipped.append(Skipped(relative, f"same document id as {seen[document.doc_id]}"))
-            continue
-        seen[document.doc_id] = relative
-        documents.append(document)
-    return documents, skipped
+    check_corpus_folder(corpus_dir)
+    read, skipped = read_corpus(settings, corpus_dir, cleaning)
+    return [file.document for file in read], skipped
 
 
 def build_index(
@@ -118,29 +96,26 @@ def build_index(
     corpus_dir: Path | None = None,
     options: BuildOptions = BuildOptions(),
     progress: Progress | None = None,
+    allow_shrink: bool = False,
+    deleted: Collection[str] = (),
 ) -> BuildReport:
     """Build (or update) the index in ``settings.index_dir`` and swap it in when complete.
 
     Vectors of passages whose indexed text is unchanged are reused from the current build, so
-    re-indexing after editing one document embeds only that document's changed chunks.
+    re-indexing after editing one document embeds only that document's changed chunks. A build that would
+    be empty or lose more than ``settings.max_shrink`` of the served build's documents (not counting those
+    ``deleted`` on purpose) is refused with BuildRefused, unless ``allow_shrink``.
     """
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
-    with build_lock(index_dir):
-        documents, skipped = parse_corpus(settings, corpus_dir, options.cleaning)
-        gazetteer = load_gazetteer(settings.gazetteer)
-        chunks: list[Chunk] = []
-        for document in documents:
-            chunks.extend(
-                chunk_document(
-                    document,
-                    gazetteer,
-                    settings.chunk_tokens,
-                    settings.chunk_overlap_tokens,
-                    settings.tokenizer,
-                    with_context=options.section_context,
-                )
-            )
+    corpus_dir = Path(corpus_dir or settings.corpus_dir)
+    with build_lock(index_dir), recorded(index_dir) as published:
+        check_corpus_folder(corpus_dir)
+        read, skipped = read_corpus(settings, corpus_dir, options.cleaning, options.section_context, progress)
+        documents = [file.document for file in read]
+        if not allow_shrink:
+            check_shrink(served_manifest(index_dir), [d.doc_id for d in documents], corpus_dir, settings.max_shrink, deleted)
+        chunks: list[Chunk] = [chunk for file in read for chunk in file.chunks]
         embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size, settings.embed_threads)
         # Chunks are bounded in cl100k tokens; the embedder's own tokenizer decides what it truncates.
         over_window = [c.chunk_id for c in chunks if embedder.count_tokens(c.indexed_text) > settings.max_embed_tokens]
@@ -156,6 +131,7 @@ def build_index(
         duplicates = near_duplicates([c.text for c in chunks], [c.doc_id for c in chunks], settings.duplicate_containment)
         manifest = _manifest(settings, options, embedder, documents, chunks, dense.kind)
         build = write_build(index_dir, manifest, documents, chunks, dense, lexical, duplicates, sentences)
+        published.build_id, published.documents, published.chunks = manifest.build_id, len(documents), len(chunks)
     return BuildReport(
         build=build,
         documents=len(documents),
@@ -177,19 +153,22 @@ def _embed(
 ) -> tuple[np.ndarray, int]:
     known = previous_vectors(index_dir, embedder.name)
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    missing = []
+    # Positions of each text to embed: a passage repeated (within a file or across files) is embedded once.
+    missing: dict[str, list[int]] = {}
     for position, chunk in enumerate(chunks):
         vector = known.get(chunk.indexed_text)
         if vector is not None and vector.shape == (embedder.dim,):
             vectors[position] = vector
         else:
-            missing.append(position)
-    for begin in range(0, len(missing), batch_size):
-        batch = missing[begin : begin + batch_size]
-        vectors[batch] = embedder.embed_passages([chunks[p].indexed_text for p in batch])
+            missing.setdefault(chunk.indexed_text, []).append(position)
+    texts = list(missing)
+    for begin in range(0, len(texts), batch_size):
+        batch = texts[begin : begin + batch_size]
+        for text, vector in zip(batch, embedder.embed_passages(batch)):
+            vectors[missing[text]] = vector
         if progress:
-            progress("embedding", min(begin + batch_size, len(missing)), len(missing))
-    return vectors, len(chunks) - len(missing)
+            progress("embedding", min(begin + batch_size, len(texts)), len(texts))
+    return vectors, len(chunks) - sum(len(positions) for positions in missing.values())
 
 
 def _sentences(

@@ -16,9 +16,7 @@ from typing import Any
 
 import numpy as np
 
-
-class RecordError(ValueError):
-    """A record, or the table that locates it, that cannot be read back (a damaged build)."""
+from .problems import RecordError
 
 
 class RecordFile:

@@ -96,6 +96,39 @@ class Settings(BaseSettings):
         description="Files larger than this are skipped with a reason instead of being read.",
         json_schema_extra=INDEXER,
     )
+    max_unpacked_bytes: int = Field(
+        25_000_000,
+        ge=1,
+        description="Largest unpacked size of a .docx's XML; a larger one (a zip bomb, or a document python-docx "
+        "would need minutes and gigabytes for) is skipped unread.",
+    )
+    max_file_passages: int = Field(
+        5_000,
+        ge=1,
+        description="Most passages one file may make (a 300-page report makes about 1,000); a file that would make "
+        "more is skipped with a reason.",
+    )
+    read_timeout_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds one file may take to be read, cleaned and chunked; a slower one is stopped and skipped.",
+    )
+    read_memory_bytes: int = Field(
+        2_000_000_000,
+        ge=200_000_000,
+        description="Address space of each reader process; a file that needs more is skipped.",
+    )
+    read_workers: int = Field(2, ge=1, description="Reader processes that read the corpus's files side by side.")
+    max_shrink: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Largest share of the served build's documents a new build may lose; a build that would lose "
+        "more (an unmounted share, a mistyped folder) is refused unless `stadshus index --allow-shrink`.",
+    )
+    max_upload_bytes: int = Field(
+        50_000_000, ge=1, description="Largest document the administration API accepts (streamed to disk)."
+    )
 
     # Search
     search_candidates: int = Field(

@@ -39,6 +39,7 @@ from pydantic import BaseModel, Field, ValidationError
 from .chunkstore import RECORDS_FILE, ChunkTable
 from .documentstore import DocumentTable
 from .lexical import BM25Index
+from .problems import IndexProblem
 from .records import RecordError
 from .sentences import SentenceTable
 from .types import Chunk, Document
@@ -58,10 +59,6 @@ READ_BLOCK = 8 * 1024 * 1024
 VERIFY_THREADS = 4
 # Vectors are normalised: a stored vector's inner product with itself is 1, give or take rounding.
 SELF_SCORE_TOLERANCE = 1e-3
-
-
-class IndexProblem(Exception):
-    """Base class of index problems; messages are meant for the person running Stadshus."""
 
 
 class IndexMissing(IndexProblem):
@@ -327,19 +324,26 @@ def _point_current(index_dir: Path, build: Path) -> None:
 
 
 def _remove_old_builds(builds: Path, keep: set[str]) -> None:
-    """Drop every build but those in ``keep``, and partial folders of killed builds once they are stale."""
+    """Drop every build but those in ``keep`` (run under the build lock: no other build is being written)."""
     for path in builds.iterdir():
-        if path.name in keep:
-            continue
-        # Partial folders of killed builds are removed only when stale, never one being written now.
-        if path.name.startswith(".") and time.time() - path.stat().st_mtime < 3600:
-            continue
-        shutil.rmtree(path, ignore_errors=True)
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """What killed builds left: partial build folders and temporary ``current`` links. Run under the build
+    lock, so none of them belongs to a build that is still running."""
+    for link in index_dir.glob(f".{CURRENT}.*"):
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+    for partial in (index_dir / BUILDS).glob(".*.partial"):
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's build lock; a second concurrent build fails at once with IndexBusy."""
+    """Hold the index's build lock; a second concurrent build fails at once with IndexBusy. Whatever killed
+    builds left behind is removed once the lock is held."""
     index_dir.mkdir(parents=True, exist_ok=True)
     with (index_dir / ".lock").open("w") as handle:
         try:
@@ -347,6 +351,7 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         except BlockingIOError as exc:
             raise IndexBusy(f"another `stadshus index` is building {index_dir}; wait for it to finish") from exc
         try:
+            _remove_leftovers(index_dir)
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
-from indexer.embedders import EmbedderError
+from indexer.problems import EmbedderError, IndexProblem, RecordError
 from indexer.settings import SettingsInvalid, get_settings
-from indexer.storage import IndexProblem
 
-from .search import Filters, QueryError, SearchMode
+from .query import Filters, QueryError, SearchMode
 
 app = typer.Typer(help="Stadshus: semantic search and cited answers over Swedish municipal documents.", no_args_is_help=True)
 console = Console(stderr=True)
+BUILD_STAGES = {"reading": "Läser filer", "embedding": "Bäddar in textstycken"}
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
 
 
@@ -40,35 +41,58 @@ def check_settings() -> None:
 
 
 def _engine():
+
     from .engine import load_engine
 
+    settings = get_settings()
+    if settings.embed_threads is None:
+        # A command embeds one short query: more threads gain nothing, and on a busy machine each waits for
+        # the slowest (one search: 0.9 s with one thread, 2.9 s with two, at a load average of 5).
+        settings = settings.model_copy(update={"embed_threads": 1})
     try:
-        return load_engine(get_settings())
+        return load_engine(settings)
     except (IndexProblem, EmbedderError) as exc:
-        fail(str(exc))
+        fail(index_message(exc))
+
+
+def index_message(exc: Exception) -> str:
+    """What an operator reads when the index cannot be used: Swedish first, then the cause."""
+    from indexer.storage import IndexCorrupt, IndexMissing
+
+    if isinstance(exc, IndexMissing):
+        return f"Det finns inget sökindex ännu. Bygg det med `stadshus index`. ({exc})"
+    if isinstance(exc, (IndexCorrupt, RecordError)):
+        return f"Sökindexet är skadat. Bygg om det med `stadshus index`. ({exc})"
+    return str(exc)
 
 
 @app.command()
 def index(
     path: Annotated[Optional[Path], typer.Argument(help="Corpus folder (default: STADSHUS_CORPUS_DIR).")] = None,
+    allow_shrink: Annotated[
+        bool, typer.Option("--allow-shrink", help="Publish even a build that is empty or loses most documents.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Build or update the index; only changed passages are embedded again."""
+    from indexer.buildlog import error_text
+    from indexer.guard import check_corpus_folder
     from indexer.pipeline import build_index
 
     settings = get_settings()
-    if path is not None and not path.is_dir():
-        fail(f"{path} är ingen mapp")
-    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console, disable=json_output) as bar:
-        task = bar.add_task("Bäddar in textstycken", total=None)
-
-        def progress(_: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    try:
+        # Said before any progress is shown: a mistyped or unmounted folder is the commonest mistake.
+        check_corpus_folder(Path(path or settings.corpus_dir))
+    except IndexProblem as exc:
+        fail(str(exc))
+    with _build_progress(disabled=json_output) as progress:
         try:
-            report = build_index(settings, corpus_dir=path, progress=progress)
-        except (IndexProblem, EmbedderError, FileNotFoundError) as exc:
+            report = build_index(settings, corpus_dir=path, progress=progress, allow_shrink=allow_shrink)
+        except (IndexProblem, EmbedderError) as exc:
             fail(str(exc))
+        except OSError as exc:
+            fail(f"Indexet kunde inte skrivas i {settings.index_dir} ({error_text(exc)}); det som används nu "
+                 "fortsätter att användas. Har tjänsten skrivrätt till mappen, och finns det plats på disken?")
     summary = {
         "documents": report.documents,
         "chunks": report.chunks,
@@ -93,6 +117,32 @@ def index(
         )
     for skipped in report.skipped:
         console.print(f"  [yellow]Hoppade över[/yellow] {skipped.path}: {skipped.reason}")
+
+
+@contextlib.contextmanager
+def _build_progress(disabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback for a build: a bar on a terminal, otherwise a line at each tenth of the work (an
+    operator following a log sees the build move)."""
+    if disabled or not console.is_terminal:
+        printed: set[tuple[str, int]] = set()
+
+        def log(stage: str, done: int, total: int) -> None:
+            step = (stage, 10 * done // total if total else 10)
+            if not disabled and step not in printed:
+                printed.add(step)
+                console.print(f"{BUILD_STAGES.get(stage, stage)}: {done} av {total}", soft_wrap=True, highlight=False)
+
+        yield log
+        return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console) as bar:
+        task = bar.add_task(BUILD_STAGES["reading"], total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=BUILD_STAGES.get(stage, stage), completed=done, total=total)
+
+        yield update
 
 
 @app.command()
@@ -331,8 +381,11 @@ def evaluate(
 
 
 def main() -> None:
-    """Entry point that never shows a traceback for a broken pipe."""
+    """Entry point that never shows a traceback for a broken pipe or a damaged index record."""
     try:
         app()
     except BrokenPipeError:
+        sys.exit(1)
+    except RecordError as exc:  # a damaged record met while answering, after the index loaded
+        console.print(f"[red]Fel:[/red] {escape(index_message(exc))}")
         sys.exit(1)

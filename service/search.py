@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
 from functools import lru_cache
 
 import numpy as np
@@ -17,34 +16,10 @@ from indexer.storage import StoredIndex
 from indexer.types import DocumentInfo, Passage
 
 from .fusion import fuse, fuse_scores
+from .query import Filters, QueryError, SearchMode
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 NO_YEAR = 1_000_000
-
-
-class SearchMode(str, Enum):
-    """Which retrievers a search uses."""
-
-    hybrid = "hybrid"
-    dense = "dense"
-    bm25 = "bm25"
-
-
-class QueryError(ValueError):
-    """A query that cannot be run; the message is Swedish, for the person who typed it."""
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """Restrictions on which passages may be returned; empty means no restriction."""
-
-    districts: tuple[str, ...] = ()
-    doc_ids: tuple[str, ...] = ()
-    year_from: int | None = None
-    year_to: int | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.districts or self.doc_ids or self.year_from is not None or self.year_to is not None)
 
 
 @dataclass(frozen=True, slots=True)

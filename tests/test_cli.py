@@ -102,7 +102,41 @@ def test_index_takes_a_corpus_folder_argument(runner, tmp_env, tmp_path):
 def test_index_of_a_missing_folder_fails_cleanly(runner, tmp_env, tmp_path):
     result = runner.invoke(app, ["index", str(tmp_path / "finns-inte")])
     assert_clean_failure(result)
-    assert "är ingen mapp" in flat(result.stderr)
+    assert "finns inte" in flat(result.stderr)
+
+
+def served_answers(runner) -> bool:
+    """Whether the served index still finds the flagship question's passage."""
+    result = runner.invoke(app, ["search", "medborgarvärdar Vårberg", "--json", "--mode", "bm25"])
+    return result.exit_code == 0 and json.loads(result.stdout)["results"][0]["doc_id"] == "trygghet"
+
+
+def test_a_build_losing_most_of_the_corpus_is_refused_unless_allowed(runner, tmp_env, tmp_path):
+    for number in range(3):
+        (tmp_env.corpus_dir / f"rapport{number}.txt").write_text(f"Rapport {number}\n\nParken i Farsta nummer {number}.\n")
+    assert json.loads(runner.invoke(app, ["index", "--json"]).stdout)["documents"] == 5
+    served = load_index(tmp_env.index_dir).path
+    empty, one = tmp_path / "tom", tmp_path / "en"
+    empty.mkdir()
+    one.mkdir()
+    (one / "fritid.txt").write_text((tmp_env.corpus_dir / "fritid.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    for folder, said in ((empty, "inga dokument"), (tmp_path / "saknas", "finns inte"), (one, "tappa 4 av 5 dokument")):
+        result = runner.invoke(app, ["index", str(folder)])
+        assert_clean_failure(result)
+        assert said in flat(result.stderr)
+        assert load_index(tmp_env.index_dir).path == served
+        assert served_answers(runner)
+    result = runner.invoke(app, ["index", str(one), "--allow-shrink", "--json"])
+    assert result.exit_code == 0, result.output
+    assert set(load_index(tmp_env.index_dir).documents) == {"fritid"}
+
+
+def test_a_build_logs_its_progress_line_by_line_when_output_is_not_a_terminal(runner, tmp_env):
+    result = runner.invoke(app, ["index"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert "Läser filer: 3 av 3" in lines and "Bäddar in textstycken: 4 av 4" in lines
+    assert lines.index("Bäddar in textstycken: 4 av 4") < next(i for i, line in enumerate(lines) if "Indexerade" in line)
 
 
 # search
@@ -259,3 +293,24 @@ def test_serve_refuses_to_start_with_an_empty_admin_key(tmp_path):
 def test_a_key_of_sixteen_visible_characters_is_accepted(monkeypatch):
     monkeypatch.setenv("STADSHUS_ADMIN_KEY", "0123456789abcdef")
     assert Settings().admin_key.get_secret_value() == "0123456789abcdef"
+
+
+def test_a_damaged_record_met_while_answering_is_a_swedish_message_not_a_traceback(monkeypatch, capsys):
+    from indexer.records import RecordError
+    from service import cli
+
+    def damaged() -> None:
+        raise RecordError("record 7 cannot be read (Expecting value)")
+
+    monkeypatch.setattr(cli, "app", damaged)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 1
+    error = flat(capsys.readouterr().err)
+    assert "Sökindexet är skadat. Bygg om det med `stadshus index`." in error and "Traceback" not in error
+
+
+def test_a_missing_index_is_said_in_swedish(runner, tmp_env):
+    result = runner.invoke(app, ["search", "medborgarvärdar"])
+    assert_clean_failure(result)
+    assert "Det finns inget sökindex ännu" in flat(result.stderr)

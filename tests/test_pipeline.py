@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from indexer.guard import BuildRefused
 from indexer.pipeline import BuildReport, build_index
 from indexer.storage import (
     BUILDS,
@@ -368,5 +369,5 @@ def test_a_damaged_index_is_replaced_by_the_next_build(built, corpus):
 
 
 def test_a_missing_corpus_folder_is_an_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(BuildRefused, match="finns inte"):
         build(tmp_path / "no-corpus", tmp_path / "index", HashEmbedder())

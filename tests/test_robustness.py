@@ -13,6 +13,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from indexer import pipeline
 from indexer.pipeline import build_index
 from indexer.settings import Settings
 from service.api.main import create_app
@@ -137,6 +138,78 @@ def test_upload_then_delete_changes_what_is_served(small_client):
     assert small_client.delete("/api/admin/documents/bromma", headers=key).status_code == 202
     assert wait_for(lambda: not found("bromma"))
     assert small_client.delete("/api/admin/documents/bromma", headers=key).status_code == 404
+
+
+def test_an_upload_and_a_delete_sent_during_a_build_are_both_applied_afterwards(small_client, monkeypatch):
+    key = {"X-API-Key": ADMIN_KEY}
+    writing, release = threading.Event(), threading.Event()
+    write_build = pipeline.write_build
+
+    def held(*args, **kwargs):
+        # The running build has read the corpus and waits here until the test has sent its changes.
+        writing.set()
+        release.wait(120)
+        return write_build(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "write_build", held)
+    assert small_client.post("/api/admin/reindex", headers=key).json()["started"] is True
+    assert writing.wait(120)
+    upload = small_client.put("/api/admin/documents/bromma.txt", content=ADDED.encode(), headers=key)
+    delete = small_client.delete("/api/admin/documents/farsta", headers=key)
+    assert upload.status_code == delete.status_code == 202
+    assert upload.json()["started"] is False and upload.json()["queued"] is True
+    assert small_client.get("/api/admin/reindex", headers=key).json()["queued"] is True
+    release.set()
+
+    assert wait_for(lambda: not small_client.get("/api/admin/reindex", headers=key).json()["running"])
+    status = small_client.get("/api/admin/reindex", headers=key).json()
+    assert status["error"] is None and status["queued"] is False and status["documents"] == 2
+
+    def served() -> set[str]:
+        return {d["doc_id"] for d in small_client.get("/api/documents").json()}
+
+    assert wait_for(lambda: served() == {"skarholmen", "bromma"})
+
+
+def test_a_failed_build_is_reported_by_the_admin_api_and_healthz(small_client, small_corpus):
+    key = {"X-API-Key": ADMIN_KEY}
+    for path in small_corpus.iterdir():
+        path.unlink()  # an emptied folder (an unmounted share): the build is refused
+    assert small_client.post("/api/admin/reindex", headers=key).json()["started"] is True
+    assert wait_for(lambda: not small_client.get("/api/admin/reindex", headers=key).json()["running"])
+    error = small_client.get("/api/admin/reindex", headers=key).json()["error"]
+    assert error and "inga dokument" in error
+    health = small_client.get("/healthz").json()
+    assert health["status"] == "ok" and health["documents"] == 2 and health["last_build_error"] == error
+    assert small_client.get("/api/search", params={"q": "medborgarvärdar"}).json()["results"]
+
+
+def test_health_is_not_ok_on_an_empty_index(tmp_path, e5, review_settings):
+    corpus = tmp_path / "tom"
+    corpus.mkdir()
+    settings = make_settings(tmp_path / "index", corpus_dir=corpus)
+    build_index(settings, embedder=e5, allow_shrink=True)
+    with TestClient(create_app(engine=load_engine(settings, embedder=e5), review_settings=review_settings)) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "error" and "tomt" in response.json()["message"]
+
+
+def test_uploads_take_real_report_sizes_up_to_the_setting(small_client, small_corpus):
+    key = {"X-API-Key": ADMIN_KEY}
+    report = (ADDED + "\n\n") * 20_000  # about 1.6 MB, far over the 64 kB of other requests
+    assert small_client.put("/api/admin/documents/stor.txt", content=report.encode(), headers=key).status_code == 202
+    assert (small_corpus / "stor.txt").read_text(encoding="utf-8") == report
+    assert not [p for p in small_corpus.iterdir() if p.name.startswith(".")]
+
+
+def test_uploads_over_the_setting_are_refused(tmp_path, small_corpus, e5, review_settings):
+    settings = make_settings(tmp_path / "index2", corpus_dir=small_corpus, admin_key=ADMIN_KEY, max_upload_bytes=100_000)
+    build_index(settings, embedder=e5)
+    with TestClient(create_app(engine=load_engine(settings, embedder=e5), review_settings=review_settings)) as client:
+        response = client.put("/api/admin/documents/stor.txt", content=b"a " * 60_000, headers={"X-API-Key": ADMIN_KEY})
+    assert response.status_code == 413 and response.json()["detail"]
+    assert not (small_corpus / "stor.txt").exists()
 
 
 def test_a_broken_new_build_keeps_the_old_one_served_and_health_says_why(small_client, small_settings):

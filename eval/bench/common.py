@@ -97,6 +97,25 @@ def tree_rss_mb(pid: int) -> float:
     return total
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (children, their children, ...)."""
+    found = []
+    for child in _children(pid):
+        found.extend([child, *descendants(child)])
+    return found
+
+
+def process_peak_rss_mb(pid: int | str = "self") -> float:
+    """Peak resident memory of a process so far (VmHWM) in MiB, from /proc (0 when the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _children(pid: int) -> list[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()

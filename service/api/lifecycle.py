@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from indexer.buildlog import error_text
 from indexer.embedders import EmbedderError
 from indexer.pipeline import build_index
 from indexer.settings import Settings
@@ -43,6 +44,8 @@ class ReindexStatus:
     chunks: int | None = None
     skipped: list[str] = field(default_factory=list)
     error: str | None = None
+    # Changes (uploads, deletes, requests) that came while this build ran; a following build applies them.
+    queued: bool = False
 
 
 @dataclass
@@ -53,6 +56,8 @@ class ServiceState:
     engine: Engine | None = None
     error: str | None = None
     reindex: ReindexStatus = field(default_factory=ReindexStatus)
+    # Documents deleted through the API and not yet out of a published build: not counted lost by the guard.
+    deleted: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _checked: float = 0.0
     _reloading: bool = False
@@ -111,28 +116,40 @@ class ServiceState:
             self._reloading = False
 
     def start_reindex(self) -> bool:
-        """Start re-indexing the corpus in the background; False if one is already running."""
+        """Start re-indexing the corpus in the background. If a build is running, queue one to follow it
+        (a change made now may come too late for the running build to see) and return False."""
         with self._lock:
             if self.reindex.running:
+                self.reindex.queued = True
                 return False
             self.reindex = ReindexStatus(running=True, started_at=_now())
-        threading.Thread(target=self._run_reindex, name="stadshus-reindex", daemon=True).start()
+        threading.Thread(target=self._run_reindexes, name="stadshus-reindex", daemon=True).start()
         return True
 
-    def _run_reindex(self) -> None:
-        status = self.reindex
+    def _run_reindexes(self) -> None:
+        """Build until no change is queued: each build queued during one runs after it, as one."""
+        while True:
+            self._run_reindex(self.reindex)
+            with self._lock:
+                if not self.reindex.queued:
+                    self.reindex.running = False
+                    return
+                self.reindex = ReindexStatus(running=True, started_at=_now())
+
+    def _run_reindex(self, status: ReindexStatus) -> None:
         try:
             embedder = self.engine.embedder if self.engine is not None else None
-            report = build_index(self.settings, embedder=embedder)
+            deleted = set(self.deleted)
+            report = build_index(self.settings, embedder=embedder, deleted=deleted)
+            self.deleted -= deleted
             status.documents, status.chunks = report.documents, report.chunks
             status.skipped = [f"{s.path}: {s.reason}" for s in report.skipped]
             self._checked = 0.0
             self._reload()
-        except (IndexProblem, EmbedderError, OSError) as exc:
-            status.error = str(exc)
-            logger.error("re-indexing failed: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - whatever stops the build is reported, never lost in the thread
+            status.error = error_text(exc)
+            logger.error("re-indexing failed: %s", status.error)
         finally:
-            status.running = False
             status.finished_at = _now()
 
 

@@ -121,7 +121,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.review_engine = partial(served_engine, app.state.service)
     install_error_handlers(app)
     # The last added runs first: security headers wrap everything, including the 413 of the body limit.
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    uploads = {"/api/admin/documents/": settings.max_upload_bytes}
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, larger=uploads)
     app.add_middleware(SecurityHeaders)
     routers = (health, search, ask, coverage, exports, documents, versions, passages, districts, admin, pages, review_pages)
     for module in routers:

@@ -20,3 +20,6 @@ class HealthResponse(BaseModel):
     reviews: str | None = Field(
         None, description="Why the review API cannot store judgments (Swedish), when it cannot; null otherwise."
     )
+    last_build_error: str | None = Field(
+        None, description="Why the last index build failed (from the command line or the API); null if it succeeded."
+    )

@@ -49,9 +49,11 @@ Admin = Annotated[None, Depends(key_dependency(ADMIN_KEY, require_admin))]
 
 
 class ReindexResponse(BaseModel):
-    """The state of the last re-index started through the API."""
+    """The state of the last re-index started through the API. A change sent while a build runs is
+    ``queued``: a following build applies it, and ``running`` stays true until that one has finished."""
 
     started: bool
+    queued: bool
     running: bool
     started_at: str | None
     finished_at: str | None
@@ -80,17 +82,30 @@ def reindex_status(_: Admin, state: StateDep) -> ReindexResponse:
 
 @router.put("/documents/{name}", response_model=ReindexResponse, status_code=202)
 async def upload(name: str, request: Request, _: Admin, state: StateDep, settings: SettingsDep) -> ReindexResponse:
-    """Store the request body as ``name`` in the corpus folder and re-index."""
+    """Store the request body as ``name`` in the corpus folder and re-index. The body (up to the
+    ``max_upload_bytes`` setting) is streamed to a hidden file beside the target, renamed into place whole."""
     target = _corpus_file(settings.corpus_dir, name)
     if target.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise HTTPException(422, f"Filtypen stöds inte; tillåtna: {', '.join(SUPPORTED_SUFFIXES)}.")
-    data = await request.body()
-    if not data.strip():
-        raise HTTPException(422, "Filen är tom.")
     temporary = target.with_name(f".{target.name}.upload")
-    temporary.write_bytes(data)
-    temporary.replace(target)
+    try:
+        blank = await _stream_to(request, temporary)
+        if blank:
+            raise HTTPException(422, "Filen är tom.")
+        temporary.replace(target)
+    finally:
+        temporary.unlink(missing_ok=True)
     return _response(state.start_reindex(), state.reindex)
+
+
+async def _stream_to(request: Request, path: Path) -> bool:
+    """Write the request body to ``path`` piece by piece; True if it held nothing but whitespace."""
+    blank = True
+    with path.open("wb") as file:
+        async for piece in request.stream():
+            blank = blank and not piece.strip()
+            file.write(piece)
+    return blank
 
 
 @router.delete("/documents/{doc_id}", response_model=ReindexResponse, status_code=202)
@@ -101,6 +116,7 @@ def delete(doc_id: str, _: Admin, state: StateDep, engine: EngineDep, settings: 
         raise HTTPException(404, f"Okänt dokument: {doc_id!r}.")
     path = _inside(settings.corpus_dir, Path(settings.corpus_dir) / document.source)
     path.unlink(missing_ok=True)
+    state.deleted.add(doc_id)
     return _response(state.start_reindex(), state.reindex)
 
 
