@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         "(calibrated on the dev list questions with service.coverage.calibrate_threshold; docs/research.md).",
     )
 
+    # Links out of the service (exports, MCP citations)
+    public_url: str | None = Field(
+        None,
+        description="The address people open the web page at (say https://stadshus.stad.se); the absolute links of "
+        "exports and of the MCP server's citations start with it. Unset: the request's own address for exports, "
+        "http://127.0.0.1:8000 for the MCP server.",
+    )
+
     # Administration (re-index, upload, delete): off unless a key is set
     admin_key: SecretStr | None = Field(
         None, description="API key for the endpoints that change the index (header X-API-Key); unset turns them off."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -301,6 +302,29 @@ def serve(
         workers=workers,
         log_level="info",
     )
+
+
+class McpTransport(str, Enum):
+    """How an MCP client reaches the server."""
+
+    stdio = "stdio"
+    http = "http"
+
+
+@app.command("mcp")
+def mcp_command(
+    transport: Annotated[McpTransport, typer.Option(help="stdio (the client starts the command) or http (streamable HTTP).")] = McpTransport.stdio,
+    host: Annotated[str, typer.Option(help="Address to listen on (http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (http); the endpoint is /mcp.")] = 8001,
+) -> None:
+    """Serve the tools (search, ask, coverage, compare, read_document) to an assistant over the Model Context Protocol."""
+    from .mcp_server import create_mcp_server
+
+    server = create_mcp_server(_engine())
+    if transport is McpTransport.stdio:
+        server.run("stdio")
+    else:
+        server.run("streamable-http", host=host, port=port)
 
 
 @app.command("eval")

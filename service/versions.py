@@ -288,25 +288,29 @@ def whats_new(engine: Engine, doc_id: str) -> WhatsNew:
 
 
 def whats_new_answer(engine: Engine, doc_id: str, question: str) -> Answer:
-    """``whats_new`` as a cited answer: one line per changed section, each new sentence quoted."""
+    """``whats_new`` as a cited answer: how much changed, in one sentence, with every new sentence a citation;
+    the page links to the comparison (``Answer.comparison``) instead of listing them."""
     new = whats_new(engine, doc_id)
     documents = engine.index.documents.infos
     latest, previous = documents[new.latest], documents[new.previous]
-    citations: list[Citation] = []
-    lines: list[str] = []
-    for change in new.comparison.sections:
-        if not change.added:
-            continue
-        quoted = []
-        for ref in change.added:
-            citations.append(_citation(engine, len(citations) + 1, ref))
-            quoted.append(f"{ref.text} [{len(citations)}]")
-        lines.append(f"- {change.title}: " + " ".join(quoted))
-    if not lines:
+    comparison = (new.previous, new.latest)
+    added = new.comparison.added
+    if not added:
         text = f"”{latest.title}” innehåller inga nya meningar jämfört med ”{previous.title}”."
-        return Answer(question=question, text=text, supported=True)
-    text = f"Nytt i ”{latest.title}” jämfört med ”{previous.title}”:\n" + "\n".join(lines)
-    return Answer(question=question, text=text, supported=True, citations=tuple(citations))
+        return Answer(question=question, text=text, supported=True, comparison=comparison)
+    citations = tuple(_citation(engine, number, ref) for number, ref in enumerate(added, start=1))
+    changed = [change for change in new.comparison.sections if change.added or change.removed]
+    removed = sum(len(change.removed) for change in changed)
+    text = (
+        f"Nytt i ”{latest.title}” jämfört med ”{previous.title}”: {_count(len(added), 'ny mening', 'nya meningar')}"
+        + (f" och {_count(removed, 'borttagen', 'borttagna')}" if removed else "")
+        + f" i {_count(len(changed), 'avsnitt', 'avsnitt')}. Den första nya: ”{added[0].text}” [1]"
+    )
+    return Answer(question=question, text=text, supported=True, citations=citations, comparison=comparison)
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 # Helpers
