@@ -40,6 +40,7 @@ from .schemas.mcp import (
     SourceCitation,
     source_citation,
 )
+from .results import search_page
 from .search import Filters, QueryError, SearchMode
 from .versions import NoEarlierVersion, SentenceRef, UnknownDocument, compare as compare_versions
 
@@ -97,9 +98,10 @@ def create_mcp_server(engine: Engine) -> MCPServer:
         doc: Annotated[str | None, Field(description="Only passages of this document id.")] = None,
         year: Annotated[int | None, Field(description="Only documents covering this year.")] = None,
     ) -> SearchResult:
-        """The passages of the documents that best match the query, best first, each with its citation."""
+        """The passages of the documents that best match the query, best first, each with its citation;
+        none when nothing is near enough (the web page's relevance floor)."""
         filters = Filters((district,) if district else (), (doc,) if doc else (), year, year)
-        passages = engine.searcher.search(query, k, SearchMode.hybrid, filters)
+        page = search_page(engine, query, 0, k, SearchMode.hybrid, filters)
         hits = [
             Hit(
                 rank=p.rank, score=round(p.score, 6), districts=list(p.chunk.districts),
@@ -107,9 +109,9 @@ def create_mcp_server(engine: Engine) -> MCPServer:
                     infos, base, p.chunk.doc_id, p.chunk.section, p.chunk.page, p.chunk.start, p.chunk.end, p.chunk.text
                 ),
             )
-            for p in passages
+            for p in (hit.passage for hit in page.hits)
         ]
-        return SearchResult(query=engine.searcher.clean_query(query), results=hits)
+        return SearchResult(query=page.query, total=page.total, results=hits)
 
     @server.tool()
     @_as_tool_error

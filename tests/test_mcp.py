@@ -96,6 +96,12 @@ async def test_search_coverage_and_read_carry_citations(server, engine):
     assert_cited(engine, span["citation"])
 
 
+async def test_nonsense_finds_nothing(server):
+    async with Client(server) as client:
+        found = await call(client, "search", query="qwxz blörp")
+    assert (found["total"], found["results"]) == (0, [])
+
+
 async def test_compare_cites_added_and_removed_sentences(server, engine):
     async with Client(server) as client:
         documents = await call(client, "list_documents")

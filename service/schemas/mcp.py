@@ -48,6 +48,7 @@ class SearchResult(BaseModel):
     """The passages of a search; none when nothing in the documents is near enough the query."""
 
     query: str
+    total: int = Field(description="Hits that pass the relevance floor, of which the first k are given.")
     results: list[Hit]
 
 
