@@ -82,6 +82,9 @@ class SectionChange:
     section_b: str | None
     added: tuple[SentenceRef, ...] = ()
     removed: tuple[SentenceRef, ...] = ()
+    #: Where the section's body lies in each document's cleaned text (start, end), when it has the section.
+    span_a: tuple[int, int] | None = None
+    span_b: tuple[int, int] | None = None
 
     @property
     def title(self) -> str:
@@ -193,7 +196,7 @@ def compare(engine: Engine, doc_a: str, doc_b: str) -> Comparison:
         mine = sentences_b[section]
         if j not in matched_b:
             added = tuple(ref for key, ref in mine if key not in everywhere_a)
-            ordered.append(((j, 0), SectionChange("added", None, section.title, added=added)))
+            ordered.append(((j, 0), SectionChange("added", None, section.title, added=added, span_b=_span(section))))
             continue
         other = a.sections[matched_b[j]]
         theirs = sentences_a[other]
@@ -201,7 +204,9 @@ def compare(engine: Engine, doc_a: str, doc_b: str) -> Comparison:
         removed = tuple(ref for key, ref in theirs if key not in everywhere_b)
         same = [key for key, _ in theirs] == [key for key, _ in mine]
         status: SectionStatus = "unchanged" if same else "changed"
-        ordered.append(((j, 0), SectionChange(status, other.title, section.title, added, removed)))
+        ordered.append(
+            ((j, 0), SectionChange(status, other.title, section.title, added, removed, _span(other), _span(section)))
+        )
     anchor = -1.0
     position_in_b = {i: j for i, j in pairs}
     for i, section in enumerate(a.sections):
@@ -210,7 +215,9 @@ def compare(engine: Engine, doc_a: str, doc_b: str) -> Comparison:
             continue
         removed = tuple(ref for key, ref in sentences_a[section] if key not in everywhere_b)
         # A section only in the earlier document is listed after the section that preceded it there.
-        ordered.append(((anchor + 0.5, i), SectionChange("removed", section.title, None, removed=removed)))
+        ordered.append(
+            ((anchor + 0.5, i), SectionChange("removed", section.title, None, removed=removed, span_a=_span(section)))
+        )
     ordered.sort(key=lambda pair: pair[0])
     return Comparison(a.doc_id, b.doc_id, a.title, b.title, tuple(change for _, change in ordered))
 
@@ -331,6 +338,10 @@ def _sentences(document: Document, section: Section) -> list[tuple[str, Sentence
         if key:
             refs.append((key, SentenceRef(document.doc_id, section.title, text, start, end, document.page_at(start))))
     return refs
+
+
+def _span(section: Section) -> tuple[int, int]:
+    return section.start, section.end
 
 
 def _cut_by_page_break(paragraph: str) -> bool:
