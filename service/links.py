@@ -3,6 +3,8 @@ server's citations give them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import quote, urlencode
 
@@ -33,3 +35,26 @@ def original_link(base: str, document: DocumentInfo, page: int | None = None) ->
     if page is not None and PurePosixPath(document.source).suffix.lower() == ".pdf":
         link += f"#page={page}"
     return link
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Absolute links and the years of the documents of one index, for exports."""
+
+    base: str
+    infos: Mapping[str, DocumentInfo]
+
+    def quote(self, doc_id: str, start: int, end: int) -> str:
+        """The quote highlighted on the web page."""
+        return quote_link(self.base, doc_id, start, end)
+
+    def original(self, doc_id: str, page: int | None = None) -> str:
+        """The document's original file (a PDF at ``page``)."""
+        return original_link(self.base, self.infos[doc_id], page)
+
+    def years(self, doc_id: str) -> str:
+        """The years the document covers as the page shows them: its period ("2017–2022") or its year."""
+        info = self.infos[doc_id]
+        if info.period and any(ch.isdigit() for ch in info.period):
+            return info.period
+        return str(info.year) if info.year else ""
