@@ -1,5 +1,5 @@
 """The review API: ``POST /api/reviews`` stores a judgment, ``GET /api/reviews`` lists them,
-``GET /api/reviews/summary`` sums them up.
+``GET /api/reviews/summary`` sums them up, ``GET /api/reviews/whoami`` checks a key.
 
 Writing needs a reviewer key in ``X-Reviewer-Key``; the key names the reviewer. With no keys
 configured the write endpoint answers 403, with malformed ones 503 (``settings_invalid``, which the app
@@ -23,18 +23,19 @@ from fastapi.responses import JSONResponse
 from service.engine import Engine
 
 from .checks import index_problems, index_stamp
-from .schemas import ReviewIn, ReviewPage, ReviewQuery, ReviewSaved, ReviewSummary
+from .schemas import ReviewerStatus, ReviewIn, ReviewPage, ReviewQuery, ReviewSaved, ReviewSummary
 from .store import ReviewSettings, ReviewSettingsInvalid, ReviewStore, get_review_settings
 
-REVIEWS_OFF = "Granskning är avstängd: ingen granskarnyckel är konfigurerad (STADSHUS_REVIEWER_KEYS)."
-# The reason itself is the operator's (in the log): it may name reviewers.
+# Messages an evaluator reads on the page; the operator's reasons (which setting, which reviewer) go to the log.
+REVIEWS_OFF = "Granskning är inte påslagen i den här tjänsten, så bedömningar kan inte sparas."
 KEYS_INVALID = (
-    "Det går inte att spara bedömningar just nu: granskarnycklarna (STADSHUS_REVIEWER_KEYS) är felaktigt "
-    "angivna. Den som driver tjänsten ser orsaken i loggen."
+    "Det går inte att spara bedömningar just nu: granskningen är felaktigt inställd. Säg till den som driver "
+    "tjänsten; din bedömning är inte sparad."
 )
 DATABASE_CLOSED = "Granskningsdatabasen är inte öppnad."
+# Only an API client can send no key: the page asks for one first.
 NO_KEY = "Granskning kräver en granskarnyckel i huvudet X-Reviewer-Key."
-WRONG_KEY = "Granskarnyckeln är okänd."
+WRONG_KEY = "Granskarnyckeln stämmer inte. Kontrollera att den är rätt inskriven, eller be om en ny."
 
 router = APIRouter(prefix="/api/reviews", tags=["granskning"])
 logger = logging.getLogger("stadshus.api")
@@ -126,6 +127,27 @@ def submit_review(
     if saved.status != "created":
         response.status_code = status.HTTP_200_OK
     return saved
+
+
+@router.get(
+    "/whoami",
+    response_model=ReviewerStatus,
+    responses={401: {"description": "The key given is no reviewer's."}, 503: {"description": "The keys are malformed."}},
+)
+def whoami(
+    settings: Annotated[ReviewSettings, Depends(current_review_settings)],
+    key: Annotated[str | None, Header(alias="X-Reviewer-Key")] = None,
+) -> ReviewerStatus:
+    """Whether judging is on and, with a key, whose it is: the page checks a key when it is entered, before
+    any work is judged with it. A wrong key is 401; no key only asks whether judging is on."""
+    if not settings.reviewer_keys:
+        return ReviewerStatus(enabled=False, reviewer=None)
+    if not key:
+        return ReviewerStatus(enabled=True, reviewer=None)
+    reviewer = reviewer_for_key(settings.reviewer_keys, key)
+    if reviewer is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_KEY)
+    return ReviewerStatus(enabled=True, reviewer=reviewer)
 
 
 @router.get("", response_model=ReviewPage)
