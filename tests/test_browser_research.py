@@ -201,7 +201,13 @@ def test_whats_new_in_the_later_report(page, base_url):
     ).json()
     page.goto(base_url)
     page.get_by_role("link", name="Vad är nytt i Rinkeby-Kistas tertialrapport 2?").click()
-    expect(page.locator(".answer-text button.cite")).to_have_count(len(expected["citations"]))
+    # One sentence of how much changed, the first new sentence cited; the rest are in the comparison.
+    expect(page.locator(".answer-text button.cite")).to_have_count(1)
+    expect(page.locator(".folded-sources .source")).to_have_count(len(expected["citations"]))
+    expect(page.locator(".folded-sources .source").first).to_be_hidden()
     page.locator('.answer-text button.cite[data-cite="1"]').click()
     assert page.locator("#doc-text mark").text_content() == expected["citations"][0]["quote"]
     expect(page.locator("#doc-title")).to_have_text(expected["citations"][0]["title"])
+    page.get_by_role("link", name="Öppna jämförelsen sida vid sida").click()
+    expect(page.locator(".compare-section").first).to_be_visible()
+    assert parse_qs(urlsplit(page.url).query) == {"mode": ["compare"], "a": [T1], "b": [T2]}
