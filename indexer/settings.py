@@ -162,6 +162,16 @@ class Settings(BaseSettings):
     max_k: int = Field(
         100, ge=1, description="Largest number of results a search may ask for.", json_schema_extra=SEARCH
     )
+    search_min_dense: float = Field(
+        0.83,
+        ge=0,
+        le=1,
+        description="Dense similarity a search hit needs when it holds none of the query's words; under it the "
+        "hit is not shown, so nonsense gets 'inga träffar' (calibrated with `python -m eval.search_floor`: every "
+        "dev and test gold evidence passage kept; 13 of 20 off-topic queries get no hit, 5 share a word with "
+        "some passage, 2 score above it).",
+        json_schema_extra=SEARCH,
+    )
 
     # Answering (the evidence model and its thresholds are fitted on the evaluation's dev split: `python -m eval.fit`)
     answer_passages: int = Field(8, ge=1, description="Passages read for a fact question.", json_schema_extra=SEARCH)
@@ -178,6 +188,15 @@ class Settings(BaseSettings):
         description="Score a district's best sentence must reach for the coverage table to count it as evidence "
         "(calibrated on the dev list questions with service.coverage.calibrate_threshold; docs/research.md).",
         json_schema_extra=SEARCH,
+    )
+
+    # Links out of the service (exports, MCP citations)
+    public_url: str | None = Field(
+        None,
+        description="The address people open the web page at (say https://stadshus.stad.se); the absolute links of "
+        "exports and of the MCP server's citations start with it. Unset: the request's own address for exports, "
+        "http://127.0.0.1:8000 for the MCP server.",
+        json_schema_extra=SERVER,
     )
 
     # Optional generation with an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server)

@@ -36,6 +36,12 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("swedish")
 
 
+@lru_cache(maxsize=1 << 16)
+def stem_word(word: str) -> str:
+    """The Snowball stem of one lower-case word (cached: highlighting stems the same words again and again)."""
+    return _stemmer().stemWord(word)
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; hyphenated names become their parts ("Rinkeby-Kista" -> rinkeby, kista)."""
     return WORD.findall(text.lower())

@@ -164,3 +164,5 @@ class Answer:
     related: tuple[Passage, ...] = ()
     generator: str = "extractive"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: The earlier and later document a what's-new answer compares (the page links to the comparison).
+    comparison: tuple[str, str] | None = None

@@ -6,6 +6,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -149,6 +150,7 @@ def _build_progress(disabled: bool) -> Iterator[Callable[[str, int, int], None]]
 def search(
     query: str,
     k: Annotated[int, typer.Option("--k", help="Number of results.")] = 10,
+    offset: Annotated[int, typer.Option(help="Hits to skip (paging).")] = 0,
     mode: Annotated[SearchMode, typer.Option(help="hybrid, dense or bm25.")] = SearchMode.hybrid,
     district: Annotated[Optional[list[str]], typer.Option(help="Only passages about this district.")] = None,
     doc: Annotated[Optional[list[str]], typer.Option(help="Only passages of this document id.")] = None,
@@ -156,18 +158,22 @@ def search(
     year_to: Annotated[Optional[int], typer.Option(help="Only documents covering this year or earlier.")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Search the documents; prints the passages, best first."""
+    """Search the documents; prints the passages that pass the relevance floor, best first."""
+    from .results import search_page
     from .schemas.search import search_response
 
     engine = _engine()
     filters = Filters(tuple(district or ()), tuple(doc or ()), year_from, year_to)
     try:
-        passages = engine.searcher.search(query, k, mode, filters)
+        page = search_page(engine, query, offset, k, mode, filters)
     except QueryError as exc:
         fail(str(exc), 2)
-    response = search_response(query, mode.value, passages)
+    response = search_response(mode.value, page, engine.index.documents.infos)
     if json_output:
         print(response.model_dump_json())
+        return
+    if not response.results:
+        console.print("Inga träffar.")
         return
     table = Table(show_lines=True)
     for column in ("#", "dokument", "stadsdel", "avsnitt", "text"):
@@ -361,6 +367,29 @@ def serve(
     # Under uvicorn's supervisor even with one worker: a worker that dies (a file of its index build cut
     # short under its memory map ends it with SIGBUS) is started again, and checks the build as it loads it.
     Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+class McpTransport(str, Enum):
+    """How an MCP client reaches the server."""
+
+    stdio = "stdio"
+    http = "http"
+
+
+@app.command("mcp")
+def mcp_command(
+    transport: Annotated[McpTransport, typer.Option(help="stdio (the client starts the command) or http (streamable HTTP).")] = McpTransport.stdio,
+    host: Annotated[str, typer.Option(help="Address to listen on (http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (http); the endpoint is /mcp.")] = 8001,
+) -> None:
+    """Serve the tools (search, ask, coverage, compare, read_document) to an assistant over the Model Context Protocol."""
+    from .mcp_server import create_mcp_server
+
+    server = create_mcp_server(_engine())
+    if transport is McpTransport.stdio:
+        server.run("stdio")
+    else:
+        server.run("streamable-http", host=host, port=port)
 
 
 @app.command("eval")

@@ -314,4 +314,5 @@ def _row(
         evidence.append(Evidence(numbering[key], round(sentence.coverage, 4), finding.involvement, finding.anchored))
         if len(evidence) == max_passages:
             break
-    return CoverageRow(name, kind, EVIDENCE, strongest(f.involvement for f in strong), tuple(evidence), best_score)
+    # The row says what its quotes show: the strongest involvement among them, not among sentences not shown.
+    return CoverageRow(name, kind, EVIDENCE, strongest(e.involvement for e in evidence), tuple(evidence), best_score)

@@ -1,7 +1,10 @@
-"""Exports of an answer, a search result list and a coverage table, as Markdown or CSV.
+"""Exports of an answer, a search result list and a coverage table, as Markdown or CSV for Swedish offices.
 
-Every row carries its full citation: document title, section, page, the verbatim quote with its offsets,
-and a link to the quote on the web page (``/?doc=<doc_id>&start=<start>&end=<end>``, relative to it).
+CSV is what Swedish Excel opens without a wizard: fields separated by ``;``, decimal commas, "Ja"/"Nej"
+for yes and no, a byte order mark (added by the route) so that å, ä and ö survive, and the web page's own
+labels as headers and values ("Gör redan", "Belägg finns"). Every row carries its full citation: document,
+year, section, page, the verbatim quote with its offsets, an absolute link to the quote on the web page
+and one to the original file.
 """
 
 from __future__ import annotations
@@ -10,99 +13,107 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from urllib.parse import urlencode
 
 from indexer.types import Answer, Citation, Passage
 
-from .coverage import EVIDENCE, Coverage
+from .coverage import EVIDENCE, NO_EVIDENCE, Coverage
+from .links import Links, compare_link
 
 Exportable = Answer | Coverage | Sequence[Passage]
-STATUS_LABELS = {EVIDENCE: "belägg finns", "no evidence found": "inga belägg hittades"}
+# The page's labels (service/web/involvement.js and coverage.js).
+INVOLVEMENT_LABELS = {"har": "Gör redan", "kommer att": "Kommer att", "planerar": "Planerar", "nämner": "Nämns"}
+STATUS_LABELS = {EVIDENCE: "Belägg finns", NO_EVIDENCE: "Inga belägg hittades"}
+KIND_LABELS = {"district": "stadsdel", "organisation": "organisation"}
+YES_NO = {True: "Ja", False: "Nej"}
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+DELIMITER = ";"
 
-ANSWER_COLUMNS = ["question", "answer", "supported", "citation", "districts", "involvement", "doc_id", "title",
-                  "section", "page", "quote", "start", "end", "link", "chunk_id"]
-SEARCH_COLUMNS = ["query", "rank", "score", "doc_id", "title", "section", "page", "districts", "quote", "start",
-                  "end", "link", "chunk_id", "also_in"]
-COVERAGE_COLUMNS = ["query", "name", "kind", "status", "involvement", "best_score", "citation", "score", "doc_id",
-                    "title", "section", "page", "quote", "start", "end", "link", "chunk_id"]
-
-
-def citation_link(doc_id: str, start: int, end: int) -> str:
-    """The web page's link to a quote, relative to the page."""
-    return "/?" + urlencode({"doc": doc_id, "start": start, "end": end})
+CITATION_COLUMNS = ["Dokument", "År", "Avsnitt", "Sida", "Citat", "Start", "Slut", "Länk", "Originalfil", "Dokument-id",
+                    "Textstycke-id"]
+ANSWER_COLUMNS = ["Fråga", "Svar", "Besvarad", "Källa", "Stadsdel", "Involvering", *CITATION_COLUMNS]
+SEARCH_COLUMNS = ["Sökning", "Nr", "Poäng", "Stadsdel", *CITATION_COLUMNS, "Finns även i"]
+COVERAGE_COLUMNS = ["Ämne", "Stadsdel/organisation", "Typ", "Status", "Involvering", "Bästa poäng", "Källa", "Poäng",
+                    "Innehåller ämnets ord", *CITATION_COLUMNS]
 
 
-def to_markdown(item: Exportable, query: str | None = None) -> str:
+def to_markdown(item: Exportable, links: Links, query: str | None = None) -> str:
     """``item`` as Markdown; ``query`` titles a search result list (answers and tables carry their own)."""
     if isinstance(item, Answer):
-        return _answer_markdown(item)
+        return _answer_markdown(item, links)
     if isinstance(item, Coverage):
-        return _coverage_markdown(item)
-    return _search_markdown(_passages(item), query)
+        return _coverage_markdown(item, links)
+    return _search_markdown(_passages(item), links, query)
 
 
-def to_csv(item: Exportable, query: str | None = None) -> str:
-    """``item`` as CSV (a header row, then one row per citation or result); ``query`` fills the search
-    list's query column."""
+def to_csv(item: Exportable, links: Links, query: str | None = None) -> str:
+    """``item`` as Swedish CSV (a header row, then one row per citation or result); ``query`` fills the
+    search list's first column."""
     if isinstance(item, Answer):
-        columns, rows = ANSWER_COLUMNS, _answer_rows(item)
+        columns, rows = ANSWER_COLUMNS, _answer_rows(item, links)
     elif isinstance(item, Coverage):
-        columns, rows = COVERAGE_COLUMNS, _coverage_rows(item)
+        columns, rows = COVERAGE_COLUMNS, _coverage_rows(item, links)
     else:
-        columns, rows = SEARCH_COLUMNS, _search_rows(_passages(item), query or "")
+        columns, rows = SEARCH_COLUMNS, _search_rows(_passages(item), links, query or "")
     out = io.StringIO()
-    # QUOTE_MINIMAL quotes fields with commas, quotes or line breaks (quotes span paragraphs).
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    # QUOTE_MINIMAL quotes fields with ";", quotes or line breaks (quotes span paragraphs).
+    writer = csv.DictWriter(out, fieldnames=columns, delimiter=DELIMITER, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
 
 
+def decimal(value: float, digits: int) -> str:
+    """A number with a Swedish decimal comma ("0,57")."""
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
 # Markdown
 
 
-def _answer_markdown(answer: Answer) -> str:
+def _answer_markdown(answer: Answer, links: Links) -> str:
     parts = [f"# {_inline(answer.question)}", answer.text]
     if answer.districts:
         lines = [
-            f"- {_inline(d.name)} ({d.involvement}): " + " ".join(f"[{i}]" for i in d.citations)
+            f"- {_inline(d.name)} ({INVOLVEMENT_LABELS[d.involvement]}): " + " ".join(f"[{i}]" for i in d.citations)
             for d in answer.districts
         ]
         parts.append("## Stadsdelar\n\n" + "\n".join(lines))
+    if answer.comparison:
+        parts.append(f"[Öppna jämförelsen sida vid sida]({compare_link(links.base, *answer.comparison)})")
     if answer.citations:
-        parts.append("## Källor\n\n" + "\n\n".join(_citation_markdown(c) for c in answer.citations))
+        parts.append("## Källor\n\n" + "\n\n".join(_citation_markdown(c, links) for c in answer.citations))
     if answer.notes:
         parts.append("\n".join(f"*{_inline(note)}*" for note in answer.notes))
     return "\n\n".join(parts) + "\n"
 
 
-def _coverage_markdown(table: Coverage) -> str:
+def _coverage_markdown(table: Coverage, links: Links) -> str:
     years = _years(table.year_from, table.year_to)
     parts = [
         f"# Täckning: {_inline(table.query)}",
-        f"Tröskel {table.threshold:.2f}" + (f", dokument från {years}" if years else "") + ".",
+        f"Tröskel {decimal(table.threshold, 2)}" + (f", dokument från {years}" if years else "") + ".",
     ]
     header = "| Stadsdel/organisation | Status | Involvering | Bästa poäng | Källor |\n|---|---|---|---|---|"
     lines = [
-        f"| {_inline(row.name)} | {STATUS_LABELS[row.status]} | {row.involvement or '–'} | {row.best_score:.2f} | "
+        f"| {_inline(row.name)} | {STATUS_LABELS[row.status]} | "
+        f"{INVOLVEMENT_LABELS[row.involvement] if row.involvement else '–'} | {decimal(row.best_score, 2)} | "
         + " ".join(f"[{e.citation.id}]" for e in row.evidence)
         + " |"
         for row in table.rows
     ]
     parts.append(header + "\n" + "\n".join(lines))
     if table.citations:
-        parts.append("## Källor\n\n" + "\n\n".join(_citation_markdown(c) for c in table.citations))
+        parts.append("## Källor\n\n" + "\n\n".join(_citation_markdown(c, links) for c in table.citations))
     return "\n\n".join(parts) + "\n"
 
 
-def _search_markdown(passages: list[Passage], query: str | None) -> str:
+def _search_markdown(passages: list[Passage], links: Links, query: str | None) -> str:
     parts = [f"# Sökresultat: {_inline(query)}" if query else "# Sökresultat"]
     for passage in passages:
         chunk = passage.chunk
         heading = f"## {passage.rank}. {_inline(passage.title)}"
-        where = f"{_inline(chunk.section)}{_page(chunk.page)} · poäng {passage.score:.3f}"
-        link = f"[Öppna i dokumentet]({citation_link(chunk.doc_id, chunk.start, chunk.end)})"
+        where = f"{_inline(chunk.section)}{_page(chunk.page)}{_year(links, chunk.doc_id)} · poäng {decimal(passage.score, 3)}"
+        link = f"[Öppna i dokumentet]({links.quote(chunk.doc_id, chunk.start, chunk.end)}) · [Originalfil]({links.original(chunk.doc_id, chunk.page)})"
         body = [heading, where, _blockquote(chunk.text), link]
         if passage.also_in:
             body.append("Finns även i: " + ", ".join(passage.also_in))
@@ -112,9 +123,11 @@ def _search_markdown(passages: list[Passage], query: str | None) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _citation_markdown(citation: Citation) -> str:
-    source = f"[{citation.id}] **{_inline(citation.title)}**, {_inline(citation.section)}{_page(citation.page)}"
-    link = f"[Öppna i dokumentet]({citation_link(citation.doc_id, citation.start, citation.end)})"
+def _citation_markdown(citation: Citation, links: Links) -> str:
+    source = (f"[{citation.id}] **{_inline(citation.title)}**{_year(links, citation.doc_id)}, {_inline(citation.section)}"
+              f"{_page(citation.page)}")
+    link = (f"[Öppna i dokumentet]({links.quote(citation.doc_id, citation.start, citation.end)}) · "
+            f"[Originalfil]({links.original(citation.doc_id, citation.page)})")
     return f"{source}\n\n{_blockquote(citation.quote)}\n\n{link}"
 
 
@@ -131,6 +144,11 @@ def _page(page: int | None) -> str:
     return f", s. {page}" if page is not None else ""
 
 
+def _year(links: Links, doc_id: str) -> str:
+    years = links.years(doc_id)
+    return f" ({years})" if years else ""
+
+
 def _years(year_from: int | None, year_to: int | None) -> str:
     if year_from is None and year_to is None:
         return ""
@@ -140,23 +158,32 @@ def _years(year_from: int | None, year_to: int | None) -> str:
 # CSV rows
 
 
-def _citation_fields(citation: Citation) -> dict[str, object]:
+def _source_fields(links: Links, doc_id: str, title: str, section: str, page: int | None, quote: str, start: int,
+                   end: int, chunk_id: str) -> dict[str, object]:
     return {
-        "citation": citation.id,
-        "doc_id": citation.doc_id,
-        "title": citation.title,
-        "section": citation.section,
-        "page": "" if citation.page is None else citation.page,
-        "quote": citation.quote,
-        "start": citation.start,
-        "end": citation.end,
-        "link": citation_link(citation.doc_id, citation.start, citation.end),
-        "chunk_id": citation.chunk_id,
+        "Dokument": title,
+        "År": links.years(doc_id),
+        "Avsnitt": section,
+        "Sida": "" if page is None else page,
+        "Citat": quote,
+        "Start": start,
+        "Slut": end,
+        "Länk": links.quote(doc_id, start, end),
+        "Originalfil": links.original(doc_id, page),
+        "Dokument-id": doc_id,
+        "Textstycke-id": chunk_id,
     }
 
 
-def _answer_rows(answer: Answer) -> list[dict[str, object]]:
-    base = {"question": answer.question, "answer": answer.text, "supported": answer.supported}
+def _citation_fields(citation: Citation, links: Links) -> dict[str, object]:
+    return {"Källa": citation.id} | _source_fields(
+        links, citation.doc_id, citation.title, citation.section, citation.page, citation.quote, citation.start,
+        citation.end, citation.chunk_id,
+    )
+
+
+def _answer_rows(answer: Answer, links: Links) -> list[dict[str, object]]:
+    base = {"Fråga": answer.question, "Svar": answer.text, "Besvarad": YES_NO[answer.supported]}
     if not answer.citations:
         return [base]
     rows = []
@@ -164,54 +191,50 @@ def _answer_rows(answer: Answer) -> list[dict[str, object]]:
         findings = [d for d in answer.districts if citation.id in d.citations]
         rows.append(
             base
-            | _citation_fields(citation)
+            | _citation_fields(citation, links)
             | {
-                "districts": "; ".join(d.name for d in findings),
-                "involvement": "; ".join(d.involvement for d in findings),
+                "Stadsdel": "; ".join(d.name for d in findings),
+                "Involvering": "; ".join(INVOLVEMENT_LABELS[d.involvement] for d in findings),
             }
         )
     return rows
 
 
-def _coverage_rows(table: Coverage) -> list[dict[str, object]]:
+def _coverage_rows(table: Coverage, links: Links) -> list[dict[str, object]]:
     rows = []
     for row in table.rows:
         base = {
-            "query": table.query,
-            "name": row.name,
-            "kind": row.kind,
-            "status": row.status,
-            "involvement": row.involvement or "",
-            "best_score": row.best_score,
+            "Ämne": table.query,
+            "Stadsdel/organisation": row.name,
+            "Typ": KIND_LABELS[row.kind],
+            "Status": STATUS_LABELS[row.status],
+            "Involvering": INVOLVEMENT_LABELS[row.involvement] if row.involvement else "",
+            "Bästa poäng": decimal(row.best_score, 2),
         }
         if not row.evidence:
             rows.append(base)
         for evidence in row.evidence:
-            rows.append(base | _citation_fields(evidence.citation) | {"score": evidence.score})
+            rows.append(
+                base
+                | _citation_fields(evidence.citation, links)
+                | {
+                    "Poäng": decimal(evidence.score, 2),
+                    "Innehåller ämnets ord": YES_NO[evidence.anchored],
+                    "Involvering": INVOLVEMENT_LABELS[evidence.involvement],
+                }
+            )
     return rows
 
 
-def _search_rows(passages: list[Passage], query: str) -> list[dict[str, object]]:
+def _search_rows(passages: list[Passage], links: Links, query: str) -> list[dict[str, object]]:
     rows = []
     for passage in passages:
         chunk = passage.chunk
         rows.append(
-            {
-                "query": query,
-                "rank": passage.rank,
-                "score": round(passage.score, 6),
-                "doc_id": chunk.doc_id,
-                "title": passage.title,
-                "section": chunk.section,
-                "page": "" if chunk.page is None else chunk.page,
-                "districts": "; ".join(chunk.districts),
-                "quote": chunk.text,
-                "start": chunk.start,
-                "end": chunk.end,
-                "link": citation_link(chunk.doc_id, chunk.start, chunk.end),
-                "chunk_id": chunk.chunk_id,
-                "also_in": "; ".join(passage.also_in),
-            }
+            {"Sökning": query, "Nr": passage.rank, "Poäng": decimal(passage.score, 3), "Stadsdel": "; ".join(chunk.districts)}
+            | _source_fields(links, chunk.doc_id, passage.title, chunk.section, chunk.page, chunk.text, chunk.start,
+                             chunk.end, chunk.chunk_id)
+            | {"Finns även i": "; ".join(passage.also_in)}
         )
     return rows
 

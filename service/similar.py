@@ -2,7 +2,9 @@
 
 The passage's own stored vector is the query, so nothing is embedded. Its own document, the other versions
 of the same report and the passage's near-duplicates are left out (they would only repeat it), and by
-default so are passages about the same districts: the point is to find who else works this way. Text
+default so are passages about the same districts: the point is to find who else works this way. A
+city-wide document that speaks of several districts (one section per district) is the exception: its
+passages about other districts are what "who else" means there, so they stay in. Text
 repeated within one document shows once: neighbouring chunks share sentences, and a document may say the
 same thing twice.
 """
@@ -41,10 +43,17 @@ def similar_passages(engine: Engine, chunk_id: str, k: int = 10, other_districts
     excluded_docs = {doc_id for doc_id, info in infos.items() if family_id(info) == family}
     excluded = {position, *index.duplicates.get(position, [])}
     districts = set(source.districts) if other_districts_only else set()
+    spoken_of = {d for p in index.chunks.positions_of_documents([source.doc_id]) for d in index.chunks.districts(int(p))}
+    # Own-document passages about other districts than the source's, when the document has several.
+    own_document_elsewhere = bool(source.districts) and len(spoken_of) > 1
 
     def allowed(candidate: int) -> bool:
+        if candidate in excluded:
+            return False
         chunk = index.chunks[candidate]
-        return candidate not in excluded and chunk.doc_id not in excluded_docs and not districts & set(chunk.districts)
+        if chunk.doc_id == source.doc_id and own_document_elsewhere:
+            return bool(chunk.districts) and not set(source.districts) & set(chunk.districts)
+        return chunk.doc_id not in excluded_docs and not districts & set(chunk.districts)
 
     query = index.dense.vector(position)
     depth = min(len(index.chunks), 4 * k)

@@ -89,6 +89,9 @@ class SectionChange:
     section_b: str | None
     added: tuple[SentenceRef, ...] = ()
     removed: tuple[SentenceRef, ...] = ()
+    #: Where the section's body lies in each document's cleaned text (start, end), when it has the section.
+    span_a: tuple[int, int] | None = None
+    span_b: tuple[int, int] | None = None
 
     @property
     def title(self) -> str:
@@ -170,6 +173,10 @@ def _family(title: str, organisation: str | None, years: tuple[int, int] | None)
     return f"{_slug(organisation or '-')}/{_slug(title)}/{period}"
 
 
+def _span(section: Section) -> tuple[int, int]:
+    return section.start, section.end
+
+
 def versions(documents: Mapping[str, DocumentInfo], doc_id: str) -> list[DocumentInfo]:
     """The versions of ``doc_id``'s report, earliest first (by period start, then id)."""
     document = _document(documents, doc_id)
@@ -224,7 +231,7 @@ def compare(engine: Indexed, doc_a: str, doc_b: str) -> Comparison:
         mine = sentences_b[section]
         if j not in matched_b:
             added = tuple(ref for key, ref in mine if key not in everywhere_a)
-            ordered.append(((j, 0), SectionChange("added", None, section.title, added=added)))
+            ordered.append(((j, 0), SectionChange("added", None, section.title, added=added, span_b=_span(section))))
             continue
         other = a.sections[matched_b[j]]
         theirs = sentences_a[other]
@@ -232,7 +239,9 @@ def compare(engine: Indexed, doc_a: str, doc_b: str) -> Comparison:
         removed = tuple(ref for key, ref in theirs if key not in everywhere_b)
         same = [key for key, _ in theirs] == [key for key, _ in mine]
         status: SectionStatus = "unchanged" if same else "changed"
-        ordered.append(((j, 0), SectionChange(status, other.title, section.title, added, removed)))
+        ordered.append(
+            ((j, 0), SectionChange(status, other.title, section.title, added, removed, _span(other), _span(section)))
+        )
     anchor = -1.0
     position_in_b = {i: j for i, j in pairs}
     for i, section in enumerate(a.sections):
@@ -241,7 +250,9 @@ def compare(engine: Indexed, doc_a: str, doc_b: str) -> Comparison:
             continue
         removed = tuple(ref for key, ref in sentences_a[section] if key not in everywhere_b)
         # A section only in the earlier document is listed after the section that preceded it there.
-        ordered.append(((anchor + 0.5, i), SectionChange("removed", section.title, None, removed=removed)))
+        ordered.append(
+            ((anchor + 0.5, i), SectionChange("removed", section.title, None, removed=removed, span_a=_span(section)))
+        )
     ordered.sort(key=lambda pair: pair[0])
     return Comparison(a.doc_id, b.doc_id, a.title, b.title, tuple(change for _, change in ordered))
 
@@ -299,25 +310,29 @@ def whats_new(engine: Indexed, doc_id: str) -> WhatsNew:
 
 
 def whats_new_answer(engine: Indexed, doc_id: str, question: str) -> Answer:
-    """``whats_new`` as a cited answer: one line per changed section, each new sentence quoted."""
+    """``whats_new`` as a cited answer: how much changed, in one sentence, with every new sentence a citation;
+    the page links to the comparison (``Answer.comparison``) instead of listing them."""
     new = whats_new(engine, doc_id)
     documents = engine.index.documents.infos
     latest, previous = documents[new.latest], documents[new.previous]
-    citations: list[Citation] = []
-    lines: list[str] = []
-    for change in new.comparison.sections:
-        if not change.added:
-            continue
-        quoted = []
-        for ref in change.added:
-            citations.append(_citation(engine, len(citations) + 1, ref))
-            quoted.append(f"{ref.text} [{len(citations)}]")
-        lines.append(f"- {change.title}: " + " ".join(quoted))
-    if not lines:
+    comparison = (new.previous, new.latest)
+    added = new.comparison.added
+    if not added:
         text = f"”{latest.title}” innehåller inga nya meningar jämfört med ”{previous.title}”."
-        return Answer(question=question, text=text, supported=True)
-    text = f"Nytt i ”{latest.title}” jämfört med ”{previous.title}”:\n" + "\n".join(lines)
-    return Answer(question=question, text=text, supported=True, citations=tuple(citations))
+        return Answer(question=question, text=text, supported=True, comparison=comparison)
+    citations = tuple(_citation(engine, number, ref) for number, ref in enumerate(added, start=1))
+    changed = [change for change in new.comparison.sections if change.added or change.removed]
+    removed = sum(len(change.removed) for change in changed)
+    text = (
+        f"Nytt i ”{latest.title}” jämfört med ”{previous.title}”: {_count(len(added), 'ny mening', 'nya meningar')}"
+        + (f" och {_count(removed, 'borttagen', 'borttagna')}" if removed else "")
+        + f" i {_count(len(changed), 'avsnitt', 'avsnitt')}. Den första nya: ”{added[0].text}” [1]"
+    )
+    return Answer(question=question, text=text, supported=True, citations=citations, comparison=comparison)
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 # Helpers

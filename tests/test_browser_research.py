@@ -141,12 +141,13 @@ def test_downloads_of_the_table_search_and_answer(page, base_url, engine):
     with page.expect_download() as table_download:
         page.locator(".coverage .downloads").get_by_role("link", name="CSV").click()
     assert table_download.value.suggested_filename == "stadshus-oversikt-medborgarvardar.csv"
-    rows = list(csv.DictReader(io.StringIO(Path(table_download.value.path()).read_text(encoding="utf-8-sig"), newline="")))
-    assert [row["name"] for row in rows if row["status"] == "evidence"][:1] == ["Rinkeby-Kista"]
-    assert {row["name"] for row in rows if row["quote"]} == set(COVERED)
+    text = Path(table_download.value.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+    assert [row["Stadsdel/organisation"] for row in rows if row["Status"] == "Belägg finns"][:1] == ["Rinkeby-Kista"]
+    assert {row["Stadsdel/organisation"] for row in rows if row["Citat"]} == set(COVERED)
     for row in rows:
-        if row["quote"]:
-            assert engine.index.documents[row["doc_id"]].text[int(row["start"]) : int(row["end"])] == row["quote"]
+        if row["Citat"]:
+            assert engine.index.documents[row["Dokument-id"]].text[int(row["Start"]) : int(row["Slut"])] == row["Citat"]
 
     page.goto(f"{base_url}/?q=trygghet&mode=search&district=Sp%C3%A5nga-Tensta")
     expect(page.locator(".passage")).not_to_have_count(0)
@@ -160,7 +161,8 @@ def test_downloads_of_the_table_search_and_answer(page, base_url, engine):
     with page.expect_download() as answer_download:
         page.locator(".answer .downloads").get_by_role("button", name="CSV").click()
     assert answer_download.value.suggested_filename == "stadshus-svar-vilka-stadsdelar-arbetar-med-medborgarvardar.csv"
-    answer_rows = list(csv.DictReader(io.StringIO(Path(answer_download.value.path()).read_text(encoding="utf-8-sig"), newline="")))
+    answer_text = Path(answer_download.value.path()).read_text(encoding="utf-8-sig")
+    answer_rows = list(csv.DictReader(io.StringIO(answer_text, newline=""), delimiter=";"))
     expect(page.locator(".sources .source")).to_have_count(len(answer_rows))
 
 
@@ -199,7 +201,13 @@ def test_whats_new_in_the_later_report(page, base_url):
     ).json()
     page.goto(base_url)
     page.get_by_role("link", name="Vad är nytt i Rinkeby-Kistas tertialrapport 2?").click()
-    expect(page.locator(".answer-text button.cite")).to_have_count(len(expected["citations"]))
+    # One sentence of how much changed, the first new sentence cited; the rest are in the comparison.
+    expect(page.locator(".answer-text button.cite")).to_have_count(1)
+    expect(page.locator(".folded-sources .source")).to_have_count(len(expected["citations"]))
+    expect(page.locator(".folded-sources .source").first).to_be_hidden()
     page.locator('.answer-text button.cite[data-cite="1"]').click()
     assert page.locator("#doc-text mark").text_content() == expected["citations"][0]["quote"]
     expect(page.locator("#doc-title")).to_have_text(expected["citations"][0]["title"])
+    page.get_by_role("link", name="Öppna jämförelsen sida vid sida").click()
+    expect(page.locator(".compare-section").first).to_be_visible()
+    assert parse_qs(urlsplit(page.url).query) == {"mode": ["compare"], "a": [T1], "b": [T2]}

@@ -43,9 +43,8 @@ def ask_api(base_url: str, question: str) -> dict:
     return response.json()
 
 
-def become_reviewer(page, name: str, key: str) -> None:
+def become_reviewer(page, key: str) -> None:
     page.locator("#reviewer summary").click()
-    page.get_by_label("Ditt namn").fill(name)
     page.get_by_label("Granskarnyckel").fill(key)
     page.get_by_role("button", name="Börja granska").click()
 
@@ -72,7 +71,7 @@ def test_a_reviewer_judges_an_answer_and_finds_it_on_the_review_page(page, base_
     expected = ask_api(base_url, QUESTION)
     ask(page, base_url, QUESTION)
     expect(page.locator(".district-line")).to_have_count(len(expected["districts"]))
-    become_reviewer(page, "anna", KEYS["anna"])
+    become_reviewer(page, KEYS["anna"])
     expect(page.locator("#reviewer summary")).to_have_text("Granskare: anna")
     expect(page.locator(".cite-verdict")).to_have_count(len(expected["citations"]))
     assert KEYS["anna"] not in page.url
@@ -151,10 +150,10 @@ def seed_earlier_build(database: str, engine) -> None:
         store.close()
 
 
-def test_a_wrong_key_is_reported_and_the_key_stays_in_the_tab(browser, base_url):  # noqa: F811
+def test_a_wrong_key_is_refused_when_entered_and_a_right_one_stays_in_the_tab(browser, base_url):  # noqa: F811
     from playwright.sync_api import expect
 
-    # A context of its own: the refused request is logged by the browser as a console error on purpose.
+    # A context of its own: the refused whoami is logged by the browser as a console error on purpose.
     context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="sv-SE")
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
@@ -163,16 +162,21 @@ def test_a_wrong_key_is_reported_and_the_key_stays_in_the_tab(browser, base_url)
     try:
         ask(page, base_url, "Vad gör medborgarvärdarna?")
         expect(page.locator(".answer")).to_be_visible()
-        become_reviewer(page, "mallory", "fel-nyckel-0123456789")
-        form = page.locator("#review-form")
-        form.get_by_role("button", name="Skicka bedömning").click()
-        expect(form.locator(".review-result")).to_contain_text("Välj först")
-        form.get_by_text("Fel", exact=True).click()
-        form.get_by_role("button", name="Skicka bedömning").click()
-        expect(form.locator(".review-result")).to_have_text("Kunde inte spara: Granskarnyckeln är okänd.")
+        # The key is checked when it is entered, before any answer is judged with it.
+        become_reviewer(page, "fel-nyckel-0123456789")
+        expect(page.locator("#reviewer-error")).to_have_text(
+            "Granskarnyckeln stämmer inte. Kontrollera att den är rätt inskriven, eller be om en ny."
+        )
+        expect(page.locator("#reviewer summary")).to_have_text("Granskare")
+        expect(page.locator("#review-form")).to_have_count(0)
+        assert page.evaluate("sessionStorage.getItem('stadshus.reviewer')") is None
 
+        page.get_by_label("Granskarnyckel").fill(KEYS["bo"])
+        page.get_by_role("button", name="Börja granska").click()
+        expect(page.locator("#reviewer summary")).to_have_text("Granskare: bo")
+        expect(page.locator("#review-form")).to_have_count(1)
         page.reload()
-        expect(page.locator("#reviewer summary")).to_have_text("Granskare: mallory")
+        expect(page.locator("#reviewer summary")).to_have_text("Granskare: bo")
         other = context.browser.new_context().new_page()
         other.goto(base_url)
         expect(other.locator("#reviewer summary")).to_have_text("Granskare")
@@ -186,6 +190,22 @@ def test_a_wrong_key_is_reported_and_the_key_stays_in_the_tab(browser, base_url)
     finally:
         context.close()
     assert errors == []
+
+
+def test_with_judging_off_there_is_no_review_control(browser, engine, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    app = create_app(settings=make_settings(engine.settings.index_dir, db_url=f"sqlite:///{tmp_path / 'av.db'}"), engine=engine)
+    with serving(app) as url:
+        context = browser.new_context(locale="sv-SE")
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(url)
+        expect(page.locator("#corpus-info")).not_to_be_empty()
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("#reviewer")).to_be_hidden()
+        assert httpx.get(f"{url}/api/reviews/whoami", timeout=WAIT_MS / 1000).json() == {"enabled": False, "reviewer": None}
+        context.close()
 
 
 def test_an_empty_review_page_says_so(browser, engine, tmp_path):  # noqa: F811

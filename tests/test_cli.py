@@ -18,6 +18,7 @@ from tests.conftest import GAZETTEER
 QUESTION = "vilka stadsdelar arbetar med medborgarvärdar?"
 SEARCH_FIELDS = {
     "rank", "score", "chunk_id", "doc_id", "title", "districts", "section", "text", "start", "end", "page", "also_in",
+    "highlights", "dense", "organisation", "year", "period",
 }
 
 
@@ -146,8 +147,8 @@ def test_search_json_matches_the_schema(runner, cli_env):
     result = runner.invoke(app, ["search", QUESTION, "--k", "10", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"query", "mode", "results"}
-    assert (data["query"], data["mode"]) == (QUESTION, "hybrid")
+    assert set(data) == {"query", "mode", "total", "offset", "results", "facets"}
+    assert (data["query"], data["mode"], data["offset"]) == (QUESTION, "hybrid", 0) and data["total"] >= 10
     assert len(data["results"]) == 10
     documents = load_index(cli_env.index_dir).documents
     for rank, item in enumerate(data["results"], start=1):

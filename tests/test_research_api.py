@@ -172,7 +172,7 @@ def test_whats_new_question_is_answered_from_the_versions(client, engine, reques
     for citation in body["citations"]:
         assert citation["doc_id"] == T2
         assert quote_is_verbatim(engine, T2, citation["start"], citation["end"], citation["quote"])
-        assert f"[{citation['id']}]" in body["answer"]
+    assert body["comparison"] == {"earlier": T1, "later": T2}
 
 
 def test_whats_new_question_about_a_single_version_says_so(client):
@@ -256,7 +256,7 @@ def parse_csv(response) -> list[dict[str, str]]:
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff")
-    return list(csv.DictReader(io.StringIO(text[1:], newline="")))
+    return list(csv.DictReader(io.StringIO(text[1:], newline=""), delimiter=";"))
 
 
 def attachment_name(response) -> str:
@@ -270,16 +270,18 @@ def test_answer_as_csv_quotes_the_documents(client, engine):
     response = client.post("/api/ask/export", params={"format": "csv"}, json={"question": LIST_QUESTION})
     assert attachment_name(response) == "stadshus-svar-vilka-stadsdelar-arbetar-med-medborgarvardar.csv"
     rows = parse_csv(response)
-    assert [int(row["citation"]) for row in rows] == [c["id"] for c in answer["citations"]]
+    assert [int(row["Källa"]) for row in rows] == [c["id"] for c in answer["citations"]]
     for row in rows:
-        assert row["question"] == LIST_QUESTION and row["answer"] == answer["answer"]
-        assert quote_is_verbatim(engine, row["doc_id"], int(row["start"]), int(row["end"]), row["quote"])
-        link = parse_qs(urlsplit(row["link"]).query)
-        assert link == {"doc": [row["doc_id"]], "start": [row["start"]], "end": [row["end"]]}
+        assert row["Fråga"] == LIST_QUESTION and row["Svar"] == answer["answer"] and row["Besvarad"] == "Ja"
+        assert quote_is_verbatim(engine, row["Dokument-id"], int(row["Start"]), int(row["Slut"]), row["Citat"])
+        link = urlsplit(row["Länk"])
+        # Absolute, from the address the request came to (the test client's).
+        assert f"{link.scheme}://{link.netloc}" == "http://testserver"
+        assert parse_qs(link.query) == {"doc": [row["Dokument-id"]], "start": [row["Start"]], "end": [row["Slut"]]}
     lines = {d["name"]: d for d in answer["districts"]}
     for row in rows:
-        for name in filter(None, row["districts"].split("; ")):
-            assert int(row["citation"]) in lines[name]["citations"]
+        for name in filter(None, row["Stadsdel"].split("; ")):
+            assert int(row["Källa"]) in lines[name]["citations"]
 
 
 def test_answer_as_markdown(client):
@@ -290,7 +292,8 @@ def test_answer_as_markdown(client):
     text = response.text
     assert text.startswith(f"# {WHATS_NEW}\n")
     for citation in answer["citations"]:
-        assert f"/?doc={T2}&start={citation['start']}&end={citation['end']}" in text
+        assert f"http://testserver/?doc={T2}&start={citation['start']}&end={citation['end']}" in text
+    assert f"http://testserver/?mode=compare&a={T1}&b={T2}" in text
 
 
 def test_search_as_csv_is_the_search(client, engine):
@@ -299,26 +302,26 @@ def test_search_as_csv_is_the_search(client, engine):
     response = client.get("/api/search/export", params={**params, "format": "csv"})
     assert attachment_name(response) == "stadshus-sok-trygghet.csv"
     rows = parse_csv(response)
-    assert [row["chunk_id"] for row in rows] == [r["chunk_id"] for r in results]
+    assert [row["Textstycke-id"] for row in rows] == [r["chunk_id"] for r in results]
     for row, result in zip(rows, results):
-        assert row["quote"] == result["text"]
-        assert quote_is_verbatim(engine, row["doc_id"], int(row["start"]), int(row["end"]), row["quote"])
+        assert row["Citat"] == result["text"]
+        assert quote_is_verbatim(engine, row["Dokument-id"], int(row["Start"]), int(row["Slut"]), row["Citat"])
 
 
 def test_coverage_as_csv_and_markdown(client, engine):
     table = client.get("/api/coverage", params={"q": TOPIC}).json()
     rows = parse_csv(client.get("/api/coverage/export", params={"q": TOPIC, "format": "csv"}))
-    assert {row["name"] for row in rows if row["status"] == "evidence"} == COVERED
-    assert [row["name"] for row in rows if not row["quote"]] == [
+    assert {row["Stadsdel/organisation"] for row in rows if row["Status"] == "Belägg finns"} == COVERED
+    assert [row["Stadsdel/organisation"] for row in rows if not row["Citat"]] == [
         row["name"] for row in table["rows"] if row["status"] != "evidence"
     ]
     for row in rows:
-        if row["quote"]:
-            assert quote_is_verbatim(engine, row["doc_id"], int(row["start"]), int(row["end"]), row["quote"])
+        if row["Citat"]:
+            assert quote_is_verbatim(engine, row["Dokument-id"], int(row["Start"]), int(row["Slut"]), row["Citat"])
     markdown = client.get("/api/coverage/export", params={"q": TOPIC})
     assert attachment_name(markdown) == "stadshus-oversikt-medborgarvardar.md"
     assert markdown.text.startswith(f"# Täckning: {TOPIC}\n")
-    assert markdown.text.count("| inga belägg hittades |") == len(table["rows"]) - len(COVERED)
+    assert markdown.text.count("| Inga belägg hittades |") == len(table["rows"]) - len(COVERED)
 
 
 @pytest.mark.parametrize(

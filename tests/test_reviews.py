@@ -534,6 +534,16 @@ class TestApi:
             assert "granskarnyckel" in response.json()["detail"].lower()
         assert sqlite_store.counts() == before
 
+    def test_whoami_checks_a_key_before_anything_is_judged(self, client, sqlite_store, engine):
+        assert client.get("/api/reviews/whoami").json() == {"enabled": True, "reviewer": None}
+        mine = client.get("/api/reviews/whoami", headers={"X-Reviewer-Key": KEYS["anna"]})
+        assert (mine.status_code, mine.json()) == (200, {"enabled": True, "reviewer": "anna"})
+        wrong = client.get("/api/reviews/whoami", headers={"X-Reviewer-Key": "fel-nyckel-0123456789"})
+        assert wrong.status_code == 401 and "stämmer inte" in wrong.json()["detail"]
+        with TestClient(make_app(sqlite_store, engine, {})) as off:
+            for headers in ({}, {"X-Reviewer-Key": KEYS["anna"]}):
+                assert off.get("/api/reviews/whoami", headers=headers).json() == {"enabled": False, "reviewer": None}
+
     def test_without_configured_keys_writing_is_off(self, sqlite_store, engine, signed_answers):
         with TestClient(make_app(sqlite_store, engine, {})) as off:
             key = {"X-Reviewer-Key": KEYS["anna"]}

@@ -184,12 +184,12 @@ def test_a_failed_build_is_reported_by_the_admin_api_and_healthz(small_client, s
     assert small_client.get("/api/search", params={"q": "medborgarvärdar"}).json()["results"]
 
 
-def test_health_is_not_ok_on_an_empty_index(tmp_path, e5, review_settings):
+def test_health_is_not_ok_on_an_empty_index(tmp_path, e5, app_settings):
     corpus = tmp_path / "tom"
     corpus.mkdir()
-    settings = make_settings(tmp_path / "index", corpus_dir=corpus)
+    settings = make_settings(tmp_path / "index", corpus_dir=corpus, db_url=app_settings.db_url)
     build_index(settings, embedder=e5, allow_shrink=True)
-    with TestClient(create_app(engine=load_engine(settings, embedder=e5), review_settings=review_settings)) as client:
+    with TestClient(create_app(settings=settings, engine=load_engine(settings, embedder=e5))) as client:
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "error" and "tomt" in response.json()["message"]
@@ -203,10 +203,12 @@ def test_uploads_take_real_report_sizes_up_to_the_setting(small_client, small_co
     assert not [p for p in small_corpus.iterdir() if p.name.startswith(".")]
 
 
-def test_uploads_over_the_setting_are_refused(tmp_path, small_corpus, e5, review_settings):
-    settings = make_settings(tmp_path / "index2", corpus_dir=small_corpus, admin_key=ADMIN_KEY, max_upload_bytes=100_000)
+def test_uploads_over_the_setting_are_refused(tmp_path, small_corpus, e5, app_settings):
+    settings = make_settings(
+        tmp_path / "index2", corpus_dir=small_corpus, admin_key=ADMIN_KEY, max_upload_bytes=100_000, db_url=app_settings.db_url
+    )
     build_index(settings, embedder=e5)
-    with TestClient(create_app(engine=load_engine(settings, embedder=e5), review_settings=review_settings)) as client:
+    with TestClient(create_app(settings=settings, engine=load_engine(settings, embedder=e5))) as client:
         response = client.put("/api/admin/documents/stor.txt", content=b"a " * 60_000, headers={"X-API-Key": ADMIN_KEY})
     assert response.status_code == 413 and response.json()["detail"]
     assert not (small_corpus / "stor.txt").exists()

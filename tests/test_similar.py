@@ -120,3 +120,16 @@ def test_json_form(engine):
     assert SimilarResponse.model_validate_json(payload.model_dump_json()) == payload
     for result in payload.results:
         assert engine.index.documents[result.doc_id].text[result.start : result.end] == result.text
+
+
+def test_a_city_wide_document_offers_its_other_districts(engine):
+    # Socialförvaltningen's plan has a section per district: more like Skärholmen's medborgarvärdar are
+    # the other districts' sections of the same plan, not unrelated passages elsewhere.
+    city_wide = "socialforvaltningen-lokala-utvecklingsplaner-2017"
+    source = chunk_with(engine, city_wide, "Medborgarvärdarna rör sig ute i Vårberg")
+    results = similar_passages(engine, source.chunk_id, k=5)
+    own = [p for p in results if p.chunk.doc_id == city_wide]
+    assert own, [p.chunk.doc_id for p in results]
+    for passage in own:
+        assert passage.chunk.districts and not set(passage.chunk.districts) & set(source.districts)
+    assert any("medborgarvärd" in p.chunk.text.lower() for p in own)

@@ -171,15 +171,19 @@ def test_whats_new_compares_the_latest_version_with_the_one_before(engine):
     assert whats_new_response(new).added[0].text == new.added[0].text
 
 
-def test_whats_new_answer_cites_every_new_sentence(engine):
+def test_whats_new_answer_cites_every_new_sentence_and_names_the_comparison(engine):
     answer = whats_new_answer(engine, T1, "vad är nytt i den senare versionen av rapporten?")
-    assert answer.supported
-    assert len(answer.citations) == len(whats_new(engine, T1).added)
+    new = whats_new(engine, T1)
+    assert answer.supported and answer.comparison == (T1, T2)
+    assert len(answer.citations) == len(new.added)
     chunks = {c.chunk_id: c for c in engine.index.chunks}
     for citation in answer.citations:
         assert engine.index.documents[T2].text[citation.start : citation.end] == citation.quote
         assert chunks[citation.chunk_id].start <= citation.start < chunks[citation.chunk_id].end
-        assert f"[{citation.id}]" in answer.text
+    # One sentence saying how much changed, the first new sentence quoted; the comparison shows the rest.
+    removed = sum(len(s.removed) for s in new.comparison.sections)
+    assert f"{len(new.added)} nya meningar och {removed} borttagna" in answer.text
+    assert answer.text.endswith(f"”{new.added[0].text}” [1]") and "\n" not in answer.text
 
 
 def test_a_report_with_one_version_has_nothing_to_compare(engine):

@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="Stadshus",
         summary="Semantisk sökning och svar med källhänvisningar i Stockholms stads dokument.",
         lifespan=lifespan,
-        docs_url=None,  # served by routes.pages with its own content security policy
+        docs_url=None,  # served by routes.pages from bundled files, with its own content security policy
         redoc_url=None,
         redirect_slashes=False,  # "/api/documents/x/" is not found rather than redirected
     )
@@ -128,5 +128,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for module in routers:
         app.include_router(module.router)
     app.include_router(reviews.router, responses={**ERROR_RESPONSES, **TOO_LARGE_RESPONSE})
+    # Mounted before /static, which would otherwise take its paths.
+    app.mount(pages.API_DOCS_URL, StaticFiles(directory=pages.API_DOCS_DIR), name="api-docs")
     app.mount("/static", StaticFiles(directory=pages.WEB_DIR), name="static")
     return app

@@ -1,5 +1,5 @@
 """The review API: ``POST /api/reviews`` stores a judgment, ``GET /api/reviews`` lists them,
-``GET /api/reviews/summary`` sums them up.
+``GET /api/reviews/summary`` sums them up, ``GET /api/reviews/whoami`` checks a key.
 
 Writing needs a reviewer key in ``X-Reviewer-Key`` (checked before the body is read); the key names the
 reviewer. With no keys configured the write endpoint answers 403, with refused ones 503; a reviewer who
@@ -16,7 +16,7 @@ import hmac
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import SecretStr
 
@@ -24,25 +24,26 @@ from indexer.settings import Settings
 from service.api.security import REVIEWER_KEY, KeyFirstRoute, key_dependency
 from service.engine import Engine
 
-from .checks import index_problems, index_stamp
-from .schemas import ReviewIn, ReviewPage, ReviewQuery, ReviewSaved, ReviewSummary
 from service.schemas.errors import ErrorResponse
 
+from .checks import index_problems, index_stamp
+from .schemas import ReviewerStatus, ReviewIn, ReviewPage, ReviewQuery, ReviewSaved, ReviewSummary
 from .store import ReviewStore, WriteLimitReached
 
-REVIEWS_OFF = "Granskning är avstängd: ingen granskarnyckel är konfigurerad (STADSHUS_REVIEWER_KEYS)."
-# The reason itself is the operator's (in the log): it may name reviewers.
+# Messages an evaluator reads on the page; the operator's reasons (which setting, which reviewer) go to the log.
+REVIEWS_OFF = "Granskning är inte påslagen i den här tjänsten, så bedömningar kan inte sparas."
 KEYS_INVALID = (
-    "Det går inte att spara bedömningar just nu: granskarnycklarna (STADSHUS_REVIEWER_KEYS) är felaktigt "
-    "angivna. Den som driver tjänsten ser orsaken i loggen."
+    "Det går inte att spara bedömningar just nu: granskningen är felaktigt inställd. Säg till den som driver "
+    "tjänsten; din bedömning är inte sparad."
 )
 DATABASE_CLOSED = "Granskningsdatabasen är inte öppnad."
 DATABASE_URL_INVALID = (
     "Granskningsdatabasen är inte öppnad: dess adress (STADSHUS_DB_URL) är ogiltig. Den som driver tjänsten "
     "ser orsaken i loggen."
 )
+# Only an API client can send no key: the page asks for one first.
 NO_KEY = "Granskning kräver en granskarnyckel i huvudet X-Reviewer-Key."
-WRONG_KEY = "Granskarnyckeln är okänd."
+WRONG_KEY = "Granskarnyckeln stämmer inte. Kontrollera att den är rätt inskriven, eller be om en ny."
 TOO_MANY = "Du har sparat {limit} bedömningar den senaste minuten; vänta {seconds} s och försök igen."
 
 router = APIRouter(prefix="/api/reviews", tags=["granskning"], route_class=KeyFirstRoute)
@@ -137,6 +138,28 @@ def submit_review(
     if saved.status != "created":
         response.status_code = status.HTTP_200_OK
     return saved
+
+
+@router.get(
+    "/whoami",
+    response_model=ReviewerStatus,
+    responses={401: {"description": "The key given is no reviewer's."}, 503: {"description": "The keys are malformed."}},
+)
+def whoami(
+    settings: SettingsDep, key: Annotated[str | None, Header(alias="X-Reviewer-Key")] = None
+) -> ReviewerStatus:
+    """Whether judging is on and, with a key, whose it is: the page checks a key when it is entered, before
+    any work is judged with it. A wrong key is 401; no key only asks whether judging is on."""
+    if "reviewer_keys" in settings.refused:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, KEYS_INVALID)
+    if not settings.reviewer_keys:
+        return ReviewerStatus(enabled=False, reviewer=None)
+    if not key:
+        return ReviewerStatus(enabled=True, reviewer=None)
+    reviewer = reviewer_for_key(settings.reviewer_keys, key)
+    if reviewer is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_KEY)
+    return ReviewerStatus(enabled=True, reviewer=reviewer)
 
 
 @router.get("", response_model=ReviewPage)

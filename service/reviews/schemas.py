@@ -238,3 +238,10 @@ class ReviewSummary(BaseModel):
     by_question_type: dict[str, VerdictCounts]
     by_build: dict[str, VerdictCounts]
     agreement: list[PairAgreement]
+
+
+class ReviewerStatus(BaseModel):
+    """Whether judging is on, and the reviewer a key names (null without a key)."""
+
+    enabled: bool
+    reviewer: str | None

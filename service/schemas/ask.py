@@ -47,6 +47,13 @@ class AskQuery(AskRequest):
     year: int | None = Field(None, ge=1000, le=9999, description="Answer only from documents covering this year.")
 
 
+class ComparisonLink(BaseModel):
+    """The two versions of a report a what-is-new answer compares."""
+
+    earlier: str
+    later: str
+
+
 class AskResponse(BaseModel):
     """An answer whose every claim cites a passage; ``supported`` is false when it abstains."""
 
@@ -70,8 +77,14 @@ class AskResponse(BaseModel):
         description="What the review API needs to judge this answer (docs/reviews.md): the service's "
         "signature of it; null when the review database is not open.",
     )
+    comparison: ComparisonLink | None = Field(
+        None, description="For a what-is-new answer: the two versions compared (the page links to the comparison)."
+    )
 
 
 def ask_response(answer: Answer) -> AskResponse:
     """The JSON form of an answer."""
-    return from_attributes(AskResponse, answer, answer=answer.text, related=[search_result(p) for p in answer.related])
+    comparison = ComparisonLink(earlier=answer.comparison[0], later=answer.comparison[1]) if answer.comparison else None
+    return from_attributes(
+        AskResponse, answer, answer=answer.text, related=[search_result(p) for p in answer.related], comparison=comparison
+    )

@@ -13,6 +13,7 @@ class DocumentSummary(BaseModel):
     """An indexed document, as listed."""
 
     doc_id: str
+    source: str = Field(description="The original file, relative to the corpus folder (served at .../original).")
     title: str
     organisation: str | None
     doc_type: str

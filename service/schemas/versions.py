@@ -29,6 +29,8 @@ class SectionChangeOut(BaseModel):
     section_b: str | None = Field(description="The section's heading path in the later document.")
     added: list[SentenceOut]
     removed: list[SentenceOut]
+    span_a: tuple[int, int] | None = Field(None, description="Start and end of the section's body in the earlier document.")
+    span_b: tuple[int, int] | None = Field(None, description="Start and end of the section's body in the later document.")
 
 
 class ComparisonResponse(BaseModel):

@@ -1,31 +1,37 @@
-// Stadshus web page: one question box with three modes (an answer with clickable citations, the
-// matching passages, an overview of every district), downloads, and the cited document's text.
-// Every piece of text from the API is inserted as a text node (see dom.js), never as HTML.
+// Stadshus web page: one question box with four modes (an answer with clickable citations, the
+// matching passages, an overview of every district, two versions of a report compared), downloads, and
+// the cited document's text. Every piece of text from the API is inserted as a text node (see dom.js),
+// never as HTML.
 
 import { $, api, downloadButtons, downloadFile, downloadLinks, el, errorCard } from "./dom.js";
-import { closeDocument, initDocumentView, openDocument, whereText } from "./document.js";
+import { closeDocument, initDocumentView, loadDocument, openDocument, originalLink, whereText } from "./document.js";
+import { renderComparison } from "./compare.js";
 import { renderCoverage } from "./coverage.js";
 import { involvementBadge } from "./involvement.js";
 import { citationControls, currentReviewer, initReviewer, reviewForm } from "./review.js";
+import { passageList, renderSearch, yearText } from "./search.js";
 
 const SEARCH_RESULTS = 10;
-const MODES = ["ask", "search", "coverage"];
-const MODE_LABELS = { ask: "Fråga", search: "Sök", coverage: "Översikt" };
+const MODES = ["ask", "search", "coverage", "compare"];
+const MODE_LABELS = { ask: "Fråga", search: "Sök", coverage: "Översikt", compare: "Jämför" };
 const MODE_HINTS = {
   ask: "Du får ett svar där varje påstående citerar dokumenten ordagrant.",
-  search: "Du får de textstycken i dokumenten som passar bäst, bäst först.",
+  search: "Du får de textstycken i dokumenten som passar bäst, bäst först, med sökorden markerade.",
   coverage: "Du får en tabell över alla stadsdelar: vilka som arbetar med ämnet enligt dokumenten, med citat, och vilka som inte gör det. Stadsdels- och dokumentfiltret gäller inte här.",
+  compare: "Välj en rapport och två av dess versioner: avsnitten visas sida vid sida med tillagda och borttagna meningar markerade.",
 };
 const LOADING = {
   ask: "Letar efter svaret i dokumenten …",
   search: "Söker i dokumenten …",
   coverage: "Går igenom alla stadsdelar …",
+  compare: "Jämför versionerna …",
 };
 
 const form = $("query-form");
 const input = $("q");
 const results = $("results");
 let documentTitles = new Map();
+let documentInfo = new Map(); // doc_id -> the /api/documents entry (title, organisation, years, versions)
 let latestRequest = 0;
 let shownAnswer = null; // {answer, request} of the answer on screen, to draw it again when a reviewer starts
 
@@ -42,14 +48,24 @@ function formState() {
     district: $("district").value,
     doc: $("doc").value,
     year: $("year").value,
+    a: $("compare-a").value,
+    b: $("compare-b").value,
+    offset: 0,
   };
 }
 
+// The keys a mode's link keeps: the overview covers every district and document (only the year narrows
+// it), a comparison is its two documents.
+const URL_KEYS = {
+  ask: ["q", "mode", "district", "doc", "year"],
+  search: ["q", "mode", "district", "doc", "year", "offset"],
+  coverage: ["q", "mode", "year"],
+  compare: ["mode", "a", "b"],
+};
+
 function stateToUrl(state) {
   const params = new URLSearchParams();
-  // The overview covers every district and document: only the year narrows it.
-  const keys = state.mode === "coverage" ? ["q", "mode", "year"] : ["q", "mode", "district", "doc", "year"];
-  for (const key of keys) {
+  for (const key of URL_KEYS[state.mode]) {
     if (state[key]) params.set(key, state[key]);
   }
   return `${location.pathname}?${params}`;
@@ -66,19 +82,29 @@ function applyState(state) {
   selectValue($("district"), state.district);
   selectValue($("doc"), state.doc);
   selectValue($("year"), state.year);
+  if (state.mode === "compare") chooseVersions(state.a, state.b);
   updateModeLabels();
 }
 
 function stateFromUrl() {
   const params = new URLSearchParams(location.search);
   const mode = params.get("mode");
+  const offset = Number(params.get("offset"));
   return {
     q: params.get("q") || "",
     mode: MODES.includes(mode) ? mode : "ask",
     district: params.get("district") || "",
     doc: params.get("doc") || "",
     year: params.get("year") || "",
+    a: params.get("a") || "",
+    b: params.get("b") || "",
+    offset: Number.isInteger(offset) && offset > 0 ? offset : 0,
   };
+}
+
+// A view to show: a question or search, or a comparison of two documents.
+function hasView(state) {
+  return state.mode === "compare" ? Boolean(state.a && state.b) : Boolean(state.q);
 }
 
 // A link to a quote, as the exports write them: /?doc=<id>&start=<n>&end=<n>.
@@ -97,6 +123,45 @@ function updateModeLabels() {
   $("submit").textContent = MODE_LABELS[mode];
   $("mode-hint").textContent = MODE_HINTS[mode];
   for (const id of ["district", "doc"]) $(id).disabled = mode === "coverage";
+  $("query-row").hidden = mode === "compare";
+  $("filters").hidden = mode === "compare";
+  $("compare-row").hidden = mode !== "compare";
+}
+
+// Versions to compare: the reports with more than one version, each with its versions earliest first.
+
+function families() {
+  const seen = new Map();
+  for (const doc of documentInfo.values()) {
+    if (doc.versions.length > 1 && !seen.has(doc.family)) seen.set(doc.family, doc.versions);
+  }
+  return seen;
+}
+
+function versionLabel(docId) {
+  const doc = documentInfo.get(docId);
+  return doc ? `${doc.title}${yearText(doc) ? ` (${yearText(doc)})` : ""}` : docId;
+}
+
+function fillVersions(family) {
+  const versions = families().get(family) || [];
+  for (const id of ["compare-a", "compare-b"]) {
+    $(id).replaceChildren(...versions.map((docId) => el("option", { value: docId }, versionLabel(docId))));
+  }
+  if (versions.length) {
+    $("compare-a").value = versions[versions.length - 2];
+    $("compare-b").value = versions[versions.length - 1];
+  }
+}
+
+// Select the family of `a` and the two versions given (or the family's last two).
+function chooseVersions(a, b) {
+  const doc = documentInfo.get(a) || documentInfo.get(b);
+  if (!doc || !families().has(doc.family)) return;
+  $("compare-family").value = doc.family;
+  fillVersions(doc.family);
+  selectValue($("compare-a"), a);
+  selectValue($("compare-b"), b);
 }
 
 // Filters, filled from the API.
@@ -125,6 +190,11 @@ async function loadFilters() {
     docSelect.append(el("option", { value: doc.doc_id }, doc.title));
   }
   documentTitles = new Map(docs.map((doc) => [doc.doc_id, doc.title]));
+  documentInfo = new Map(docs.map((doc) => [doc.doc_id, doc]));
+  for (const [family, versions] of families()) {
+    const doc = documentInfo.get(versions[versions.length - 1]);
+    $("compare-family").append(el("option", { value: family }, `${doc.organisation ? `${doc.organisation}: ` : ""}${doc.title.replace(/\s*\(.*\)$/, "")}`));
+  }
   const passages = docs.reduce((sum, doc) => sum + doc.chunks, 0);
   $("corpus-info").textContent = `Sökbart just nu: ${docs.length} dokument med ${passages} textstycken.`;
   const years = [...new Set(docs.flatMap(yearsOf))].sort((a, b) => b - a);
@@ -156,8 +226,8 @@ async function checkHealth() {
 async function run(state) {
   closeDocument({ restoreFocus: false });
   shownAnswer = null;
-  $("examples").hidden = Boolean(state.q);
-  if (!state.q) {
+  $("examples").hidden = hasView(state);
+  if (!hasView(state)) {
     results.replaceChildren();
     return;
   }
@@ -167,7 +237,7 @@ async function run(state) {
     el("div", { class: "card loading" }, el("span", { class: "spinner", "aria-hidden": "true" }), LOADING[state.mode]),
   );
   try {
-    const runner = { ask: runAsk, search: runSearch, coverage: runCoverage }[state.mode];
+    const runner = { ask: runAsk, search: runSearch, coverage: runCoverage, compare: runCompare }[state.mode];
     const view = await runner(state);
     if (request === latestRequest) results.replaceChildren(view);
   } catch (error) {
@@ -198,14 +268,37 @@ function searchParams(state) {
   if (state.district) params.set("district", state.district);
   if (state.doc) params.set("doc", state.doc);
   if (state.year) params.set("year", state.year);
+  if (state.offset) params.set("offset", String(state.offset));
   return params;
+}
+
+// Search again with a filter or the page changed (a facet or the pager was clicked).
+function navigate(state, changes) {
+  const next = { ...state, ...changes };
+  applyState(next);
+  history.pushState(next, "", stateToUrl(next));
+  run(next);
 }
 
 async function runSearch(state) {
   const params = searchParams(state);
   const response = await api(`/api/search?${params}`);
   const downloads = downloadLinks("Ladda ner träfflistan:", (format) => `/api/search/export?${params}&format=${format}`);
-  return renderSearch(response, downloads);
+  return renderSearch(response, state, {
+    downloads,
+    navigate: (changes) => navigate(state, changes),
+    titles: documentTitles,
+    pageSize: SEARCH_RESULTS,
+  });
+}
+
+async function runCompare(state) {
+  const [comparison, earlier, later] = await Promise.all([
+    api(`/api/documents/${encodeURIComponent(state.a)}/compare?${new URLSearchParams({ with: state.b })}`),
+    loadDocument(state.a),
+    loadDocument(state.b),
+  ]);
+  return renderComparison(comparison, earlier, later);
 }
 
 async function runCoverage(state) {
@@ -272,7 +365,7 @@ function renderAnswer(answer, request) {
       card.append(
         el("h3", {}, "Möjligen relaterat"),
         el("p", { class: "hint" }, "Textstyckena nedan liknar frågan men besvarar den inte säkert."),
-        passageList(answer.related),
+        passageList(answer.related, documentTitles),
       );
     }
     if (reviewing) card.append(reviewForm(answer));
@@ -294,6 +387,11 @@ function renderAnswer(answer, request) {
   } else {
     card.append(el("p", { class: "answer-text" }, withMarkers(answer.answer, byId)));
   }
+  if (answer.comparison) {
+    const params = new URLSearchParams({ mode: "compare", a: answer.comparison.earlier, b: answer.comparison.later });
+    card.append(el("p", { class: "compare-link" },
+      el("a", { href: `?${params}`, class: "primary-link" }, "Öppna jämförelsen sida vid sida")));
+  }
 
   if (answer.citations.length) {
     const sources = el("ol", { class: "sources" });
@@ -304,12 +402,20 @@ function renderAnswer(answer, request) {
           el("blockquote", {}, citation.quote),
           el("p", { class: "source-meta" },
             el("span", { class: "source-title" }, citation.title),
-            whereText(citation) ? el("span", { class: "source-where" }, whereText(citation)) : null),
+            sourceYear(citation.doc_id) ? el("span", { class: "source-year" }, sourceYear(citation.doc_id)) : null,
+            whereText(citation) ? el("span", { class: "source-where" }, whereText(citation)) : null,
+            originalLink(citation, documentInfo.get(citation.doc_id))),
           reviewing ? citationControls(citation) : null,
         ),
       ));
     }
-    card.append(el("h3", {}, "Källor"), sources);
+    if (answer.comparison) {
+      // A comparison's every new sentence is a source: folded, the comparison shows them in place.
+      card.append(el("details", { class: "folded-sources" },
+        el("summary", {}, `Källor: de ${answer.citations.length} nya meningarna`), sources));
+    } else {
+      card.append(el("h3", {}, "Källor"), sources);
+    }
   }
   for (const note of answer.notes) card.append(el("p", { class: "note" }, note));
   card.append(el("p", { class: "provenance" }, answer.generator === "extractive"
@@ -320,39 +426,9 @@ function renderAnswer(answer, request) {
   return card;
 }
 
-function passageList(passages) {
-  const list = el("ol", { class: "passages" });
-  for (const passage of passages) {
-    const also = passage.also_in.map((id) => documentTitles.get(id) || id);
-    list.append(el("li", { class: "passage" },
-      el("p", { class: "source-meta" },
-        el("span", { class: "rank" }, `${passage.rank}`),
-        el("span", { class: "source-title" }, passage.title)),
-      whereText(passage) ? el("p", { class: "source-where" }, whereText(passage)) : null,
-      el("p", { class: "passage-text" }, passage.text),
-      also.length ? el("p", { class: "also" }, `Finns även i: ${also.join(", ")}`) : null,
-      el("button", {
-        type: "button",
-        class: "link",
-        onclick: () => openDocument(passage.doc_id, passage.start, passage.end, passage),
-      }, "Visa i dokumentet"),
-    ));
-  }
-  return list;
-}
-
-function renderSearch(response, downloads) {
-  const card = el("article", { class: "card search", "aria-labelledby": "search-title" });
-  card.append(
-    el("p", { class: "eyebrow" }, "Sökning"),
-    el("h2", { id: "search-title", class: "question" }, response.query),
-  );
-  if (!response.results.length) {
-    card.append(el("p", { class: "abstain" }, "Inga textstycken matchar sökningen med de valda filtren."));
-    return card;
-  }
-  card.append(el("p", { class: "hint" }, `${response.results.length} textstycken, bäst först.`), passageList(response.results), downloads);
-  return card;
+function sourceYear(docId) {
+  const doc = documentInfo.get(docId);
+  return doc ? yearText(doc) : "";
 }
 
 async function openCitation(citation) {
@@ -374,8 +450,8 @@ function reviewerChanged() {
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   const state = formState();
-  if (!state.q) {
-    input.focus();
+  if (!hasView(state)) {
+    (state.mode === "compare" ? $("compare-family") : input).focus();
     return;
   }
   history.pushState(state, "", stateToUrl(state));
@@ -383,6 +459,7 @@ form.addEventListener("submit", (event) => {
 });
 
 for (const radio of form.elements.mode) radio.addEventListener("change", updateModeLabels);
+$("compare-family").addEventListener("change", () => fillVersions($("compare-family").value));
 window.addEventListener("popstate", () => {
   const state = stateFromUrl();
   applyState(state);
@@ -394,7 +471,7 @@ async function start() {
   initReviewer(reviewerChanged);
   // A linked view (?q=...) is shown as soon as the filters exist; without one, the form is left to the user.
   const state = stateFromUrl();
-  if (state.q) {
+  if (hasView(state)) {
     input.value = state.q;
     form.elements.mode.value = state.mode;
   }
@@ -407,7 +484,7 @@ async function start() {
       $("status").hidden = false;
     }
   }
-  if (state.q) {
+  if (hasView(state)) {
     applyState(state);
     run(state);
     return;

@@ -16,7 +16,22 @@ export function whereText(item) {
   return parts.join(" · ");
 }
 
-async function loadDocument(docId) {
+/** A link to the original file of a citation or search hit (`doc` is its /api/documents entry, for
+ * the file type): a PDF opens at the cited page. */
+export function originalLink(item, doc) {
+  if (!doc) return null;
+  const page = item.page && /\.pdf$/i.test(doc.source) ? `#page=${item.page}` : "";
+  return el("a", {
+    class: "original-link",
+    href: `/api/documents/${encodeURIComponent(doc.doc_id)}/original${page}`,
+    target: "_blank",
+    rel: "noopener",
+    title: "Öppna originalfilen i en ny flik",
+  }, page ? `Originalfil, sida ${item.page}` : "Originalfil");
+}
+
+/** A document's JSON (/api/documents/{id}), fetched once. */
+export async function loadDocument(docId) {
   let doc = documents.get(docId);
   if (!doc) {
     doc = await api(`/api/documents/${encodeURIComponent(docId)}`);
@@ -52,11 +67,13 @@ export async function openDocument(docId, start, end, where = {}) {
   }
   const place = where.section ? where : { ...whereInDocument(doc, start), ...where };
   $("doc-title").textContent = doc.title;
-  const meta = [doc.organisation, doc.period || doc.year, doc.doc_type].filter(Boolean).map(String);
+  const meta = [doc.doc_type];
   if (doc.versions && doc.versions.length > 1) meta.push(`version ${doc.versions.indexOf(doc.doc_id) + 1} av ${doc.versions.length}`);
-  $("doc-meta").textContent = meta.join(" · ");
+  $("doc-meta").replaceChildren(meta.join(" · "), " · ", originalLink({ page: place.page }, doc));
   const whereList = $("doc-where");
   whereList.replaceChildren();
+  if (doc.organisation) whereList.append(el("dt", {}, "Organisation"), el("dd", {}, doc.organisation));
+  if (doc.period || doc.year) whereList.append(el("dt", {}, "År"), el("dd", {}, String(doc.period || doc.year)));
   if (place.section) whereList.append(el("dt", {}, "Avsnitt"), el("dd", {}, place.section));
   if (place.page) whereList.append(el("dt", {}, "Sida"), el("dd", {}, String(place.page)));
 

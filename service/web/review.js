@@ -1,8 +1,9 @@
-// Reviewing answers: the "Granskare" control (name and key, kept in sessionStorage for this tab only,
-// never in the address) and, while a reviewer is active, a form under each answer that judges the
-// answer and each of its citations and posts the judgment to /api/reviews with X-Reviewer-Key.
+// Reviewing answers: the "Granskare" control (a key, checked with /api/reviews/whoami when it is entered
+// and kept in sessionStorage for this tab only, never in the address; hidden when judging is off) and,
+// while a reviewer is active, a form under each answer that judges the answer and each of its citations
+// and posts the judgment to /api/reviews with X-Reviewer-Key.
 
-import { $, el, postJson } from "./dom.js";
+import { $, api, el, postJson } from "./dom.js";
 
 const STORAGE_KEY = "stadshus.reviewer";
 const FORM_ID = "review-form";
@@ -42,29 +43,65 @@ function showReviewer() {
     : "";
 }
 
-/** Wire the "Granskare" control; `onChange()` runs when a reviewer starts or stops. */
-export function initReviewer(onChange) {
-  $("reviewer-form").addEventListener("submit", (event) => {
+// Whether judging is on and whose `key` is: {enabled, reviewer}; throws the API's message for a wrong key.
+async function whoami(key) {
+  return api("/api/reviews/whoami", key ? { headers: { "X-Reviewer-Key": key } } : {});
+}
+
+function panelError(text) {
+  const node = $("reviewer-error");
+  node.textContent = text;
+  node.hidden = !text;
+}
+
+/** Wire the "Granskare" control; `onChange()` runs when a reviewer starts or stops. The control stays
+ * hidden when the service has judging off (or cannot say). */
+export async function initReviewer(onChange) {
+  $("reviewer-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const name = $("reviewer-name").value.trim();
     const key = $("reviewer-key").value.trim();
-    if (!name || !key) {
-      (name ? $("reviewer-key") : $("reviewer-name")).focus();
+    if (!key) {
+      $("reviewer-key").focus();
       return;
     }
-    sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ name, key }));
-    $("reviewer-key").value = "";
-    $("reviewer").open = false;
-    showReviewer();
-    onChange();
+    const submit = $("reviewer-form").querySelector("button[type=submit]");
+    submit.disabled = true;
+    panelError("");
+    try {
+      const status = await whoami(key);
+      if (!status.reviewer) throw new Error("Granskning är inte påslagen i den här tjänsten.");
+      sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ name: status.reviewer, key }));
+      $("reviewer-key").value = "";
+      $("reviewer").open = false;
+      showReviewer();
+      onChange();
+    } catch (error) {
+      panelError(error.message);
+      $("reviewer-key").focus();
+    } finally {
+      submit.disabled = false;
+    }
   });
   $("reviewer-stop").addEventListener("click", () => {
     sessionStorage.removeItem(STORAGE_KEY);
     showReviewer();
-    $("reviewer-name").focus();
+    $("reviewer-key").focus();
     onChange();
   });
   showReviewer();
+  const stored = currentReviewer();
+  try {
+    const status = await whoami(stored ? stored.key : "");
+    $("reviewer").hidden = !status.enabled;
+    if (!status.enabled && stored) sessionStorage.removeItem(STORAGE_KEY);
+  } catch (error) {
+    // A stored key that is no longer valid (the keys changed): the reviewer enters one again.
+    sessionStorage.removeItem(STORAGE_KEY);
+    panelError(error.message);
+    $("reviewer").hidden = false;
+  }
+  showReviewer();
+  onChange();
 }
 
 function radio(name, value, label, props = {}) {

@@ -1,4 +1,5 @@
-"""GET /api/search: the passages of a search, exactly as ``stadshus search --json`` prints them."""
+"""GET /api/search: a page of the passages of a search that pass the relevance floor, with the words that
+match highlighted and counts per district and year, exactly as ``stadshus search --json`` prints them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from service.results import search_page
 from service.schemas.search import SearchResponse, search_response
 from service.search import SearchMode
 
@@ -21,8 +23,9 @@ def search(
     q: QueryDep,
     filters: FiltersDep,
     k: Annotated[int, Query(description="Number of passages, 1 to the configured maximum (100).")] = 10,
+    offset: Annotated[int, Query(description="Hits to skip (paging): 0 for the first page.")] = 0,
     mode: Annotated[SearchMode, Query(description="hybrid, dense or bm25.")] = SearchMode.hybrid,
 ) -> SearchResponse:
-    """The ``k`` best passages for ``q``, best first."""
-    passages = engine.searcher.search(q, k, mode, filters)
-    return search_response(q, mode.value, passages)
+    """Hits ``offset`` + 1 .. ``offset`` + ``k`` of ``q``, best first, of those that pass the relevance floor."""
+    page = search_page(engine, q, offset, k, mode, filters)
+    return search_response(mode.value, page, engine.index.documents.infos)
