@@ -301,14 +301,31 @@ class Answerer:
             seen = {p.chunk.chunk_id for p in passages}
             extra = [p for p in self.searcher.search(query, depth, SearchMode.bm25, filters) if p.chunk.chunk_id not in seen]
             passages += [Passage(p.chunk, p.title, p.score, len(passages) + i + 1, p.also_in) for i, p in enumerate(extra)]
+        terms = self._topic(query, analysis)
+        vector = self.searcher.embed_query(query)
+        passages = self._relevant(passages, terms, vector)
         if not passages:
             return Evidence(part, [], [])
-        terms = self._topic(query, analysis)
         candidates = self.evidence.scored(
-            passages, terms, self.searcher.embed_query(query), part, analysis,
+            passages, terms, vector, part, analysis,
             _alternatives(query) if analysis.any_of else (), per_document,
         )
         return Evidence(part, candidates, passages)
+
+    def _relevant(self, passages: list[Passage], terms: list[WeightedTerm], vector) -> list[Passage]:
+        """The passages that pass the search page's relevance floor: holding a word of the topic, or near
+        the question by meaning (``search_min_dense``). A question about elephants at Skansen is near
+        nothing in the documents, and is not answered with the nearest sentence that has a number."""
+        stems = {t.term for t in terms}
+        floor = self.settings.search_min_dense
+        kept = []
+        for passage in passages:
+            position = self.index.chunk_position(passage.chunk.chunk_id)
+            if not stems.isdisjoint(tokenize(passage.chunk.indexed_text)) or (
+                position is not None and float(self.index.dense.vector(position) @ vector) >= floor
+            ):
+                kept.append(passage)
+        return kept
 
     def _topic_words(self, text: str, analysis: QuestionAnalysis) -> str:
         """The words of ``text`` that hold its topic, in order ("Jobbskjutsen" of "Vad är nytt om

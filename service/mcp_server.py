@@ -18,12 +18,10 @@ from pydantic import Field, ValidationError
 
 from indexer.types import Citation
 
-from .api.routes.ask import answer_question
 from .api.routes.documents import version_links
 from .coverage import coverage as coverage_table
 from .engine import Engine
 from .links import base_url, compare_link
-from .schemas.ask import AskQuery
 from .schemas.mcp import (
     AskResult,
     CompareResult,
@@ -123,9 +121,8 @@ def create_mcp_server(engine: Engine) -> MCPServer:
     ) -> AskResult:
         """Answer a question from the documents: every claim cites a verbatim quote ([n] in the answer
         refers to citation n); an honest abstention when the documents say nothing."""
-        # Checked here first, for the searcher's Swedish messages rather than the request model's.
-        question = engine.searcher.clean_query(question)
-        answer = answer_question(engine, AskQuery(question=question, district=district, doc=doc, year=year))
+        filters = Filters(doc_ids=(doc,) if doc else (), year_from=year, year_to=year)
+        answer = engine.answerer.ask(question, district, filters)
         return AskResult(
             question=answer.question,
             answer=answer.text,
