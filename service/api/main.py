@@ -24,6 +24,7 @@ from service.engine import Engine, load_engine
 from service.reviews import routes as reviews
 from service.reviews.store import ReviewStore, ReviewStoreUnavailable
 
+from .contract import with_settings_limits
 from .deps import ServiceState, served_engine
 from .errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE, install_error_handlers, unavailable_message
 from .middleware import BodyLimit, SecurityHeaders
@@ -128,4 +129,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(module.router)
     app.include_router(reviews.router, responses={**ERROR_RESPONSES, **TOO_LARGE_RESPONSE})
     app.mount("/static", StaticFiles(directory=pages.WEB_DIR), name="static")
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_settings_limits(FastAPI.openapi(app), settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

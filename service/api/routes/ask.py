@@ -20,7 +20,7 @@ from service.search import Filters
 from service.versions import NoEarlierVersion, report_families, whats_new_answer
 
 from ..deps import EngineDep, reject_control_characters
-from ..errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE
+from ..errors import FILTER_RESPONSES, TOO_LARGE_RESPONSE
 
 router = APIRouter(prefix="/api", tags=["fråga"])
 
@@ -77,7 +77,7 @@ def answer_question(engine: Engine, request: AskQuery) -> Answer:
     return engine.answerer.ask(question, request.district, filters)
 
 
-@router.post("/ask", response_model=AskResponse, responses={**ERROR_RESPONSES, **TOO_LARGE_RESPONSE})
+@router.post("/ask", response_model=AskResponse, responses={**FILTER_RESPONSES, **TOO_LARGE_RESPONSE})
 def ask(request: AskQuery, engine: EngineDep, http: Request) -> AskResponse:
     """Answer a question in Swedish from the documents, optionally limited to a district, document or year;
     signed for the review API when the review database is open."""

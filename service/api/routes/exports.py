@@ -16,8 +16,8 @@ from service.export import to_csv, to_markdown
 from service.schemas.ask import AskQuery
 from service.search import SearchMode
 
-from ..deps import EngineDep, FiltersDep, QueryDep
-from ..errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE
+from ..deps import EngineDep, FiltersDep, PassageCount, QueryDep
+from ..errors import ERROR_RESPONSES, FILTER_RESPONSES, TOO_LARGE_RESPONSE
 from .ask import answer_question
 from .coverage import CoverageDep
 
@@ -65,7 +65,7 @@ def slug(text: str) -> str:
 
 
 @router.post(
-    "/ask/export", response_class=Response, responses={**DOWNLOAD, **ERROR_RESPONSES, **TOO_LARGE_RESPONSE}
+    "/ask/export", response_class=Response, responses={**DOWNLOAD, **FILTER_RESPONSES, **TOO_LARGE_RESPONSE}
 )
 def export_answer(request: AskQuery, engine: EngineDep, format_: FormatDep = ExportFormat.md) -> Response:
     """The answer to the question (the body of POST /api/ask) with its quotes and links, as a file."""
@@ -73,13 +73,13 @@ def export_answer(request: AskQuery, engine: EngineDep, format_: FormatDep = Exp
     return download("svar", answer.question, format_, answer)
 
 
-@router.get("/search/export", response_class=Response, responses={**DOWNLOAD, **ERROR_RESPONSES})
+@router.get("/search/export", response_class=Response, responses={**DOWNLOAD, **FILTER_RESPONSES})
 def export_search(
     engine: EngineDep,
     q: QueryDep,
     filters: FiltersDep,
     format_: FormatDep = ExportFormat.md,
-    k: Annotated[int, Query(description="Number of passages, 1 to the configured maximum (100).")] = 10,
+    k: PassageCount = 10,
     mode: Annotated[SearchMode, Query(description="hybrid, dense or bm25.")] = SearchMode.hybrid,
 ) -> Response:
     """The passages of a search (the parameters of GET /api/search), as a file."""
