@@ -246,22 +246,27 @@ def open_build(build: Path, embedder_name: str | None = None, max_distance: int 
 
 
 def self_check(index: StoredIndex) -> None:
-    """Search the index once without an embedder: the first chunk's stored vector finds itself with score 1,
-    its words find it by BM25, and its text is its document's text at its offsets. Raises IndexCorrupt."""
+    """Search the index once without an embedder: the first chunk's stored vector scores 1 against itself and
+    finds neighbours with scores no higher, its words find it by BM25, and its text is its document's text
+    at its offsets. Raises IndexCorrupt."""
     if not len(index.chunks):
         return
     problem = f"the index in {index.path} fails its self-check"
     try:
         chunk = index.chunks[0]
         document = index.documents[chunk.doc_id]
-        positions, scores = index.dense.search(index.dense.vector(0), 1)
+        first = index.dense.vector(0)
+        own_positions, own_scores = index.dense.search(first, 1, subset=np.zeros(1, dtype=np.int64))  # exact
+        _, scores = index.dense.search(first, 1)
         lexical_positions, _ = index.lexical.search(chunk.indexed_text, 1, subset=np.zeros(1, dtype=np.int64), expand=False)
     except (RecordError, KeyError, IndexError, ValueError, RuntimeError) as exc:
         raise IndexCorrupt(f"{problem} ({type(exc).__name__}: {exc}): run `stadshus index` again") from exc
     if document.text[chunk.start : chunk.end] != chunk.text:
         raise IndexCorrupt(f"{problem} (a chunk's text is not its document's): run `stadshus index` again")
-    if not len(positions) or not abs(float(scores[0]) - 1.0) < SELF_SCORE_TOLERANCE:
-        raise IndexCorrupt(f"{problem} (the vector search scores a stored vector against itself wrongly): run `stadshus index` again")
+    scored_itself = list(own_positions) == [0] and abs(float(own_scores[0]) - 1.0) < SELF_SCORE_TOLERANCE
+    if not scored_itself or not len(scores) or not abs(float(scores[0])) < 1.0 + SELF_SCORE_TOLERANCE:
+        wrong = "the vector search scores a stored vector against itself wrongly"
+        raise IndexCorrupt(f"{problem} ({wrong}): run `stadshus index` again")
     if list(lexical_positions) != [0]:
         raise IndexCorrupt(f"{problem} (BM25 does not find a chunk by its own words): run `stadshus index` again")
 

@@ -19,6 +19,10 @@ class QueryError(ValueError):
     """A query that cannot be run; the message is Swedish, for the person who typed it."""
 
 
+class UnknownFilter(QueryError):
+    """A filter naming a district or document the index does not have (the API answers 404)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Restrictions on which passages may be returned; empty means no restriction."""

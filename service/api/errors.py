@@ -16,8 +16,9 @@ from indexer.records import RecordError
 from indexer.embedders import EmbedderError
 from indexer.storage import IndexCorrupt, IndexMismatch, IndexMissing
 from service.schemas.errors import ErrorResponse
-from service.search import QueryError
+from service.search import QueryError, UnknownFilter
 
+from .contract import allowed_methods
 from .middleware import SECURITY_HEADERS
 
 logger = logging.getLogger("stadshus.api")
@@ -37,6 +38,11 @@ FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "Ogiltig förfrågan"},
     503: {"model": ErrorResponse, "description": "Sökindexet är inte laddat"},
+}
+#: For the routes whose filters name districts or documents: one the index does not have is not found.
+FILTER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    404: {"model": ErrorResponse, "description": "Okänd stadsdel eller okänt dokument"},
 }
 NOT_FOUND_RESPONSE: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "Finns inte"}}
 TOO_LARGE_RESPONSE: dict[int | str, dict[str, Any]] = {413: {"model": ErrorResponse, "description": "För stor förfrågan"}}
@@ -109,14 +115,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(QueryError)
     async def query_error(_: Request, exc: QueryError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        # A district or document the index does not have is not found, like any unknown resource.
+        return JSONResponse({"detail": str(exc)}, status_code=404 if isinstance(exc, UnknownFilter) else 422)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": validation_message(exc.errors())}, status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            headers = {**(exc.headers or {}), "Allow": ", ".join(allowed_methods(request))}
+            return JSONResponse({"detail": STATUS_MESSAGES[405]}, status_code=405, headers=headers)
         if exc.status_code == 400 and exc.detail == FASTAPI_UNPARSABLE_BODY:
             # A body that is not even text (not UTF-8) is invalid JSON like any other.
             return JSONResponse({"detail": validation_message([{"type": "json_invalid"}])}, status_code=422)

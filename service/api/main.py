@@ -24,6 +24,7 @@ from service.engine import Engine, load_engine
 from service.reviews import routes as reviews
 from service.reviews.store import ReviewStore, ReviewStoreUnavailable
 
+from .contract import with_settings_limits
 from .deps import ServiceState, served_engine
 from .errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE, install_error_handlers, unavailable_message
 from .middleware import BodyLimit, SecurityHeaders
@@ -131,4 +132,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Mounted before /static, which would otherwise take its paths.
     app.mount(pages.API_DOCS_URL, StaticFiles(directory=pages.API_DOCS_DIR), name="api-docs")
     app.mount("/static", StaticFiles(directory=pages.WEB_DIR), name="static")
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_settings_limits(FastAPI.openapi(app), settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from indexer.types import Answer
+from service.search import QUERY_PATTERN
 
 from .convert import from_attributes
 from .search import SearchResult, search_result
@@ -36,14 +37,15 @@ class DistrictOut(BaseModel):
 class AskRequest(BaseModel):
     """A question, optionally limited to one district."""
 
-    question: str = Field(min_length=1, max_length=2000)
-    district: str | None = Field(None, max_length=100)
+    # The pattern is enforced by the route and the searcher, with their own Swedish messages.
+    question: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": QUERY_PATTERN})
+    district: str | None = Field(None, max_length=100, description="An unknown district is 404.")
 
 
 class AskQuery(AskRequest):
     """A question with the filters the web page offers besides the district."""
 
-    doc: str | None = Field(None, max_length=200, description="Answer only from this document id.")
+    doc: str | None = Field(None, max_length=200, description="Answer only from this document id (unknown: 404).")
     year: int | None = Field(None, ge=1000, le=9999, description="Answer only from documents covering this year.")
 
 

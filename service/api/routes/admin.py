@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path as PathParameter, Request, status
 from pydantic import BaseModel
 
 from indexer.readers import SUPPORTED_SUFFIXES
@@ -108,15 +108,22 @@ async def _stream_to(request: Request, path: Path) -> bool:
     return blank
 
 
-@router.delete("/documents/{doc_id}", response_model=ReindexResponse, status_code=202)
-def delete(doc_id: str, _: Admin, state: StateDep, engine: EngineDep, settings: SettingsDep) -> ReindexResponse:
+# The same path parameter as PUT's, so that the schema gives the address one path item (and Allow both).
+@router.delete("/documents/{name}", response_model=ReindexResponse, status_code=202)
+def delete(
+    name: Annotated[str, PathParameter(description="The document id (for PUT: the file name).")],
+    _: Admin,
+    state: StateDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+) -> ReindexResponse:
     """Remove an indexed document's file from the corpus and re-index."""
-    document = engine.index.documents.get(doc_id)
+    document = engine.index.documents.get(name)
     if document is None:
-        raise HTTPException(404, f"Okänt dokument: {doc_id!r}.")
+        raise HTTPException(404, f"Okänt dokument: {name!r}.")
     path = _inside(settings.corpus_dir, Path(settings.corpus_dir) / document.source)
     path.unlink(missing_ok=True)
-    state.deleted.add(doc_id)
+    state.deleted.add(name)
     return _response(state.start_reindex(), state.reindex)
 
 

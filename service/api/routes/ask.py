@@ -15,7 +15,7 @@ from service.schemas.ask import AskQuery, AskResponse, ask_response
 from service.search import Filters
 
 from ..deps import EngineDep, reject_control_characters
-from ..errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE
+from ..errors import FILTER_RESPONSES, TOO_LARGE_RESPONSE
 
 router = APIRouter(prefix="/api", tags=["fråga"])
 
@@ -27,7 +27,7 @@ def answer_request(engine: Engine, request: AskQuery) -> Answer:
     return engine.answerer.ask(question, request.district, filters)
 
 
-@router.post("/ask", response_model=AskResponse, responses={**ERROR_RESPONSES, **TOO_LARGE_RESPONSE})
+@router.post("/ask", response_model=AskResponse, responses={**FILTER_RESPONSES, **TOO_LARGE_RESPONSE})
 def ask(request: AskQuery, engine: EngineDep, http: Request) -> AskResponse:
     """Answer a question in Swedish (or English) from the documents, optionally limited to a district,
     document or year; signed for the review API when the review database is open."""

@@ -21,8 +21,8 @@ from service.results import search_page
 from service.schemas.ask import AskQuery
 from service.search import SearchMode
 
-from ..deps import EngineDep, FiltersDep, QueryDep
-from ..errors import ERROR_RESPONSES, TOO_LARGE_RESPONSE
+from ..deps import EngineDep, FiltersDep, PassageCount, QueryDep
+from ..errors import ERROR_RESPONSES, FILTER_RESPONSES, TOO_LARGE_RESPONSE
 from .ask import answer_request
 from .coverage import CoverageDep
 
@@ -75,7 +75,7 @@ def slug(text: str) -> str:
 
 
 @router.post(
-    "/ask/export", response_class=Response, responses={**DOWNLOAD, **ERROR_RESPONSES, **TOO_LARGE_RESPONSE}
+    "/ask/export", response_class=Response, responses={**DOWNLOAD, **FILTER_RESPONSES, **TOO_LARGE_RESPONSE}
 )
 def export_answer(
     request: AskQuery, engine: EngineDep, http: Request, format_: FormatDep = ExportFormat.md
@@ -85,14 +85,14 @@ def export_answer(
     return download("svar", answer.question, format_, answer, links_for(engine, http))
 
 
-@router.get("/search/export", response_class=Response, responses={**DOWNLOAD, **ERROR_RESPONSES})
+@router.get("/search/export", response_class=Response, responses={**DOWNLOAD, **FILTER_RESPONSES})
 def export_search(
     engine: EngineDep,
     http: Request,
     q: QueryDep,
     filters: FiltersDep,
     format_: FormatDep = ExportFormat.md,
-    k: Annotated[int, Query(description="Number of passages, 1 to the configured maximum (100).")] = 10,
+    k: PassageCount = 10,
     offset: Annotated[int, Query(description="Hits to skip (paging): 0 for the first page.")] = 0,
     mode: Annotated[SearchMode, Query(description="hybrid, dense or bm25.")] = SearchMode.hybrid,
 ) -> Response:

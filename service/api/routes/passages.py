@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from service.schemas.similar import SimilarResponse, similar_response
 from service.similar import UnknownChunk, similar_passages
 
-from ..deps import EngineDep
+from ..deps import EngineDep, PassageCount
 from ..errors import ERROR_RESPONSES, NOT_FOUND_RESPONSE
 
 router = APIRouter(prefix="/api", tags=["textstycken"])
@@ -30,7 +30,7 @@ def similar(
         Path(max_length=300, description="The passage's chunk id, with '#' written %23.",
              examples=["rinkeby-kista-lup-2017-2022#12-3f9a0c81d2"]),
     ],
-    k: Annotated[int, Query(description="Number of passages, 1 to the configured maximum (100).")] = 10,
+    k: PassageCount = 10,
     other_districts: Annotated[
         bool, Query(description="Leave out passages about the passage's own districts.")
     ] = True,

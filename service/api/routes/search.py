@@ -11,18 +11,18 @@ from service.results import search_page
 from service.schemas.search import SearchResponse, search_response
 from service.search import SearchMode
 
-from ..deps import EngineDep, FiltersDep, QueryDep
-from ..errors import ERROR_RESPONSES
+from ..deps import EngineDep, FiltersDep, PassageCount, QueryDep
+from ..errors import FILTER_RESPONSES
 
 router = APIRouter(prefix="/api", tags=["sök"])
 
 
-@router.get("/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
+@router.get("/search", response_model=SearchResponse, responses=FILTER_RESPONSES)
 def search(
     engine: EngineDep,
     q: QueryDep,
     filters: FiltersDep,
-    k: Annotated[int, Query(description="Number of passages, 1 to the configured maximum (100).")] = 10,
+    k: PassageCount = 10,
     offset: Annotated[int, Query(description="Hits to skip (paging): 0 for the first page.")] = 0,
     mode: Annotated[SearchMode, Query(description="hybrid, dense or bm25.")] = SearchMode.hybrid,
 ) -> SearchResponse:
