@@ -172,6 +172,7 @@ class QuestionAnalysis:
     document_words: tuple[str, ...] = ()
     any_of: bool = False
     constraint_words: frozenset[str] = field(default_factory=frozenset)
+    frame_words: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def asked(self) -> Asked:
@@ -227,6 +228,7 @@ def analyse(question: str, gazetteer: Gazetteer) -> QuestionAnalysis:
         document_words=document_words,
         any_of=bool(ANY_OF.search(text)),
         constraint_words=constraint_words,
+        frame_words=frozenset(word for part in parts for word in _frame_words(part)),
     )
 
 
@@ -271,6 +273,18 @@ def _asked(text: str, names_district: bool) -> Asked:
         if pattern.search(text):
             return asked
     return Asked.fact
+
+
+def _frame_words(part: Part) -> tuple[str, ...]:
+    """The verb right after what a list question lists ("Vilka stadsdelar *använder* medborgarbudget?"):
+    it says how the districts are tied to the topic, and is not the topic."""
+    if not part.asked.is_list:
+        return ()
+    found = (DISTRICT_LIST if part.asked is Asked.district_list else ACTOR_LIST).search(part.text)
+    if found is None:
+        return ()
+    following = re.match(r"\s+([a-zåäö]+)\b", part.text[found.end() :])
+    return (following.group(1),) if following and following.group(1) not in ("i", "på", "med", "för", "som") else ()
 
 
 def _asks_change(text: str) -> bool:

@@ -66,7 +66,7 @@ class Answerer:
         self.index = searcher.index
         self.gazetteer = searcher.gazetteer
         self.evidence = EvidenceScorer(self.index, model or load_models().for_embedder(self.index.manifest.embedder))
-        self.composer = Composer(self.evidence, self.gazetteer, settings.answer_max_sentences, settings.coverage_threshold)
+        self.composer = Composer(self.evidence, self.gazetteer, settings.answer_max_sentences)
 
     def ask(self, question: str, district: str | None = None, filters: Filters = Filters()) -> Answer:
         """Answer ``question``, optionally only from passages about ``district`` (and within ``filters``).
@@ -335,7 +335,8 @@ class Answerer:
 
     def _topic(self, text: str, analysis: QuestionAnalysis) -> list[WeightedTerm]:
         """The weighted terms of ``text`` that say what it is about, not what it lists, when or where."""
-        excluded = NOT_TOPIC | frozenset(tokenize(" ".join((*analysis.constraint_words, *analysis.document_words))))
+        named = (*analysis.constraint_words, *analysis.document_words, *analysis.frame_words)
+        excluded = NOT_TOPIC | frozenset(tokenize(" ".join(named)))
         return [t for t in self.index.lexical.query_terms(text) if t.origin not in excluded]
 
     def _generated(self, answer: Answer, evidence: list[Passage]) -> Answer:

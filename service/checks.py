@@ -1,5 +1,6 @@
 """The checks every answer passes before it is served, extractive or generated: each quote is the document's
-text at its offsets, each marker in the text names a citation, each citation is used, each list line cites."""
+text at its offsets, each marker in the text names a citation, each citation is used (but for a comparison's
+sources), each list line cites."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def problems(answer: Answer, index: StoredIndex) -> list[str]:
     marked = {int(m) for m in MARKER.findall(answer.text)}
     for number in sorted(marked - ids):
         found.append(f"[{number}] in the text names no citation")
-    if answer.supported:
+    # A comparison's answer names one sentence and carries every new sentence as its sources (the page
+    # folds them and links to the comparison); any other answer uses each citation it carries.
+    if answer.supported and answer.comparison is None:
         for number in sorted(ids - marked):
             found.append(f"citation [{number}] is not used in the text")
     for line in (*answer.districts, *answer.actors):

@@ -63,11 +63,10 @@ class Evidence:
 class Composer:
     """Composes answers from evidence, honouring the question's constraints."""
 
-    def __init__(self, evidence: EvidenceScorer, gazetteer, max_sentences: int, coverage_threshold: float):
+    def __init__(self, evidence: EvidenceScorer, gazetteer, max_sentences: int):
         self.evidence = evidence
         self.gazetteer = gazetteer
         self.max_sentences = max_sentences
-        self.coverage_threshold = coverage_threshold
         self.thresholds = evidence.model.thresholds
         self.documents = evidence.index.documents
 
@@ -200,11 +199,11 @@ class Composer:
         return found
 
     def _listed(self, candidate: Candidate, threshold: float) -> bool:
-        """Whether a candidate is evidence for a list of districts: probable enough, or, as in the overview table, holding
-        the topic's rarest word or enough of the topic. A list needs recall: the fifth district's sentence
-        stands far down the ranking, where rank and margin features pull its probability down."""
+        """Whether a candidate is evidence for a list of districts: probable enough, or, as in the overview
+        table, holding the topic's rarest word. A list needs recall: the fifth district's sentence stands far
+        down the ranking, where rank and margin features pull its probability down."""
         anchored = candidate.features is not None and bool(candidate.features[ANCHOR])
-        return candidate.probability >= threshold or anchored or candidate.coverage >= self.coverage_threshold
+        return candidate.probability >= threshold or anchored
 
     def _paragraph(self, candidate: Candidate) -> list[Candidate]:
         """The sentences after ``candidate`` in its section, up to ``ACTOR_FOLLOWING`` of them."""

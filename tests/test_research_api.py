@@ -214,7 +214,8 @@ def test_similar_passages_with_an_encoded_chunk_id(client, engine):
     assert body == similar_response(chunk.chunk_id, similar_passages(engine, chunk.chunk_id, 4)).model_dump(mode="json")
     assert body["chunk_id"] == chunk.chunk_id and len(body["results"]) == 4
     for result in body["results"]:
-        assert result["doc_id"] != chunk.doc_id
+        # A city-wide document's passages about other districts may come from the same document.
+        assert result["chunk_id"] != chunk.chunk_id
         assert not set(result["districts"]) & set(chunk.districts)
         assert quote_is_verbatim(engine, result["doc_id"], result["start"], result["end"], result["text"])
 
