@@ -102,8 +102,9 @@ NUMBER = re.compile(
     r"how\s+(?:many|much|often|large|big|high)|what\s+(?:share|percentage|proportion|number)|number of)\b",
     re.I,
 )
-AMOUNT = re.compile(r"\b(?:hur\s+mycket\s+(?:pengar|kostar|kostade|fick|får|har)|kostar|kostade|belopp\w*|kostnad\w*|budget\w*|kronor|"
+AMOUNT = re.compile(r"\b(?:hur\s+mycket\s+(?:pengar|kostar|kostade|fick|får|har)|hur\s+mycket\s+\w*(?:medel|pengar|bidrag|stöd|anslag)\b|kostar|kostade|belopp\w*|kostnad\w*|budget\w*|kronor|"
                     r"miljoner|how\s+much\s+(?:money|funding|did|does|was|is)|cost|funding)\b", re.I)
+FREQUENCY = re.compile(r"\b(?:hur\s+ofta|hur\s+många\s+gånger|how\s+often|how\s+many\s+times)\b", re.I)
 DATE = re.compile(r"^\s*(?:och\s+)?(?:när\b|sedan\s+när|vilket\s+år|vilken\s+månad|vilket\s+datum|hur\s+länge|"
                   r"when\b|since\s+when|what\s+year|which\s+year|how\s+long)", re.I)
 PLACE = re.compile(r"^\s*(?:och\s+)?(?:var\s+(?!i\s+staden)|vilken\s+plats|vilka\s+platser|vart\b|where\b|which\s+places?)", re.I)
@@ -155,6 +156,7 @@ class Part:
     text: str
     asked: Asked
     wants_amount: bool = False
+    wants_frequency: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +250,12 @@ def language_of(text: str) -> str:
 
 
 def _part(text: str, names_district: bool) -> Part:
-    return Part(text, _asked(text, names_district), wants_amount=bool(AMOUNT.search(text)))
+    return Part(
+        text,
+        _asked(text, names_district),
+        wants_amount=bool(AMOUNT.search(text)),
+        wants_frequency=bool(FREQUENCY.search(text)),
+    )
 
 
 def _asked(text: str, names_district: bool) -> Asked:

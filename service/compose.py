@@ -39,14 +39,13 @@ MOST_ACTORS = 30
 # A sentence on the topic of an actor list is read with this many sentences after it: who took part is
 # often said a sentence or two after what took place.
 ACTOR_FOLLOWING = 3
-# What a question asks for that a sentence can be seen to lack (an amount, asked in any form, is "belopp").
+# What a question asks for that a sentence can be seen to lack (an amount or a rate, asked in any form, is
+# "belopp" or "frekvens").
 KIND_GAPS = {Asked.number: "antal", Asked.date: "tidpunkt"}
 # How many headings of a section path lead the quotes of a fact.
 HEADINGS_SHOWN = 2
 # A longer heading is a report form's question or instruction, not a name.
 HEADING_WORDS = 8
-# How many of the best admitted sentences are looked at for what is asked.
-KIND_CHECKED = 3
 FITS = FEATURES.index("fits")
 ANCHOR = FEATURES.index("anchor")
 
@@ -111,8 +110,8 @@ class Composer:
         if not strong:
             return [], []
         admitted = [c for c in strong if self.in_district(c, analysis) and self.in_years(c, analysis)]
-        gaps = self._gaps(strong, admitted, evidence.part, analysis)
-        if gaps:
+        gaps = self._gaps(strong, admitted, analysis)
+        if gaps or not admitted:
             return [], gaps
         best = admitted[0]
         chosen = [best]
@@ -122,6 +121,10 @@ class Composer:
                 break
             if not any(same_text(candidate.text, c.text) for c in chosen):
                 chosen.append(candidate)
+        kind = _kind_asked(evidence.part)
+        if kind and not any(_fits(c) for c in chosen):
+            # On the topic, in the right place and years, but what would be quoted lacks what is asked.
+            return [], [kind]
         return self._continued(chosen), []
 
     def near_miss(self, evidence: Evidence, analysis: QuestionAnalysis) -> list[Candidate]:
@@ -129,17 +132,14 @@ class Composer:
         threshold = self.thresholds["answer"]
         return [c for c in evidence.candidates if c.probability >= threshold][:1]
 
-    def _gaps(self, strong: list[Candidate], admitted: list[Candidate], part: Part, analysis: QuestionAnalysis) -> list[str]:
+    def _gaps(self, strong: list[Candidate], admitted: list[Candidate], analysis: QuestionAnalysis) -> list[str]:
+        """The districts and years asked for that no probable sentence is about."""
         gaps: list[str] = []
         if analysis.districts and not any(self.in_district(c, analysis) for c in strong):
             gaps.extend(analysis.districts)
         wanted = _wanted_years(analysis)
         if wanted and not any(self.in_years(c, analysis) for c in strong):
             gaps.extend(str(y) for y in sorted(wanted))
-        kind = "belopp" if part.wants_amount else KIND_GAPS.get(part.asked)
-        if not gaps and kind and admitted and not any(_fits(c) for c in admitted[:KIND_CHECKED]):
-            # On the topic, in the right place and years, but none of the best sentences has what is asked.
-            gaps.append(kind)
         return gaps
 
     def _continued(self, chosen: list[Candidate]) -> list[Candidate]:
@@ -327,6 +327,15 @@ def abstention(analysis: QuestionAnalysis, related: Sequence[Passage] = ()) -> A
     return Answer(question=analysis.text, text=text, supported=False, related=tuple(related[:3]), asked=analysis.asked.value, notes=notes)
 
 
+def _kind_asked(part: Part) -> str | None:
+    """The gap's name when ``part`` asks for something a sentence can be checked to have."""
+    if part.wants_amount:
+        return "belopp"
+    if part.wants_frequency:
+        return "frekvens"
+    return KIND_GAPS.get(part.asked)
+
+
 def _fits(candidate: Candidate) -> bool:
     """Whether a scored candidate has what its question asks for (a number, an amount, a date)."""
     return candidate.features is not None and bool(candidate.features[FITS])
@@ -336,6 +345,7 @@ GAP_TEXT = {
     "belopp": ("Dokumenten anger inget belopp.", "The documents give no amount."),
     "antal": ("Dokumenten anger ingen siffra för det.", "The documents give no figure for it."),
     "tidpunkt": ("Dokumenten anger ingen tidpunkt för det.", "The documents give no date for it."),
+    "frekvens": ("Dokumenten anger inte hur ofta.", "The documents do not say how often."),
 }
 
 

@@ -48,6 +48,19 @@ HAS_TIME = re.compile(
     r"ht|vt|nyligen|tidigare|senare|sedan)\b",
     re.I,
 )
+# How often: a rate says that, not when ("en gång/månad", "minst fyra gånger per år", "varje vecka").
+HAS_FREQUENCY = re.compile(
+    r"\b(?:gång\w*|varje|var\s+(?:och\s+en|annan|tredje)|dagligen|veckovis|månadsvis|årligen|regelbundet|löpande|"
+    r"kontinuerligt)\b|(?:\bper|/)\s*(?:dag|vecka|månad|år|termin|tertial|kvartal)\b",
+    re.I,
+)
+# Ages and durations ("kvinnor 20-45 år", "i tre år") are not how many of something there are.
+ASKS_DURATION = re.compile(
+    r"\b(?:hur\s+(?:många\s+(?:år|månader|veckor|dagar)|lång\w*|länge)|how\s+(?:many\s+(?:years|months|weeks|days)|long))\b",
+    re.I,
+)
+AGE_OR_DURATION = re.compile(rf"(?:\b\d+\s*[-–]\s*)?(?:\b\d+|\b(?:{NUMBER_WORDS}))\s*(?:år|månader|veckor|dagar)\b", re.I)
+
 HAS_DEFINITION = re.compile(r"\b(?:innebär|betyder|är ett|är en|är att|syftar|syftet|handlar om|kallas|består av|"
                             r"kan liknas|går ut på|riktar sig)\b", re.I)
 HAS_REASON = re.compile(r"\b(?:för att|genom att|eftersom|därför|på grund av|syftet|syftar|i syfte|då\b|så att|"
@@ -307,7 +320,7 @@ class EvidenceScorer:
         table = self.index.sentences
         flags = int(table.flags[candidate.row])
         context_coverage, _ = weigher.cover(self._context_stems(candidate.row, candidate.passage.chunk.section))
-        required, fits = _type_fit(part, candidate.text)
+        required, fits = type_fit(part, candidate.text)
         english = 1.0 if analysis.english else 0.0
         first = candidate.row == 0 or table.sections[candidate.row - 1] != candidate.section
         return [
@@ -384,15 +397,18 @@ class _Weigher:
         return coverage, frozenset(best)
 
 
-def _type_fit(part: Part, text: str) -> tuple[bool, bool]:
+def type_fit(part: Part, text: str) -> tuple[bool, bool]:
     """Whether the kind of answer ``part`` asks for can be checked on a sentence, and whether ``text`` has it."""
     asked = part.asked
     if part.wants_amount:
         return True, bool(HAS_AMOUNT.search(text))
+    if part.wants_frequency:
+        return True, bool(HAS_FREQUENCY.search(text))
     if asked is Asked.number:
-        return True, bool(HAS_NUMBER.search(text))
+        counts_time = ASKS_DURATION.search(part.text)
+        return True, bool(HAS_NUMBER.search(text if counts_time else AGE_OR_DURATION.sub(" ", text)))
     if asked is Asked.date:
-        return True, bool(HAS_TIME.search(text))
+        return True, bool(HAS_TIME.search(HAS_FREQUENCY.sub(" ", text)))
     if asked in (Asked.actor, Asked.actor_list):
         return True, bool(actors_in(text))
     if asked is Asked.place:

@@ -114,6 +114,13 @@ def test_an_amount_is_told_apart_from_a_count(engine):
     amount = analyse("Hur mycket pengar fick föreningarna?", engine.gazetteer).parts[0]
     count = analyse("Hur många föreningar fick pengar?", engine.gazetteer).parts[0]
     assert amount.wants_amount and not count.wants_amount
+    funds = analyse("Hur mycket trygghetsmedel har Rinkeby-Kista fått?", engine.gazetteer).parts[0]
+    assert funds.wants_amount
+
+
+def test_how_often_asks_for_a_rate(engine):
+    assert analyse("Hur ofta träffas nätverket?", engine.gazetteer).parts[0].wants_frequency
+    assert not analyse("Hur många träffas i nätverket?", engine.gazetteer).parts[0].wants_frequency
 
 
 @pytest.mark.parametrize(

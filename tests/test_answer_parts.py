@@ -12,7 +12,9 @@ from indexer.sentences import FORM, FRAGMENT, SHARED, SentenceRows, SentenceTabl
 from indexer.types import Answer, Citation, DistrictFinding, Document, Section
 from service.actors import actor_key, actors_in, is_actor
 from service.attribution import credited, involvement, strongest
+from service.analysis import analyse
 from service.checks import problems
+from service.evidence import type_fit
 
 
 # Actors
@@ -64,6 +66,23 @@ def test_involvement_reads_the_tense():
 
 
 # Sentences
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "fits"),
+    [
+        ("Hur många invånare bor i Vårberg?", "Aktiviteter för kvinnor 20-45 år i Vårberg.", False),
+        ("Hur många invånare bor i Vårberg?", "I Vårberg bor 12 000 invånare.", True),
+        ("Hur länge har de fått bistånd?", "Individer som fått bistånd längre än 12 månader.", True),
+        ("När öppnar familjecentralen?", "En idrottstävling per år.", False),
+        ("När öppnar familjecentralen?", "Familjecentralen öppnar hösten 2023.", True),
+        ("Hur ofta träffas de?", "Samverkansmöte en gång/månad.", True),
+        ("Hur ofta träffas de?", "Samverkansmöte med polisen.", False),
+    ],
+)
+def test_a_sentence_is_checked_for_what_the_question_asks(engine, question, sentence, fits):
+    part = analyse(question, engine.gazetteer).parts[0]
+    assert type_fit(part, sentence) == (True, fits)
 
 
 def test_sentence_flags():

@@ -71,6 +71,25 @@ def test_the_year_asked_for_is_answered(ask, engine):
     assert answer.supported and "400" in answer.text
 
 
+@pytest.mark.parametrize(
+    ("question", "gap"),
+    [
+        ("Hur mycket trygghetsmedel har Rinkeby-Kista fått?", "belopp"),
+        ("När öppnar familjecentralen i Farsta?", "tidpunkt"),
+    ],
+)
+def test_what_is_asked_and_missing_from_the_topics_sentences_is_said_plainly(ask, engine, question, gap):
+    answer = ask(question)
+    served(answer, engine)
+    assert not answer.supported and answer.gaps == (gap,) and answer.citations
+
+
+def test_how_often_is_answered_by_a_rate(ask, engine):
+    answer = ask("Hur ofta har socialtjänst, Fält och fritid och polisen samverkansmöten på Norrmalm?")
+    served(answer, engine)
+    assert answer.supported and "en gång/månad" in answer.text
+
+
 def test_each_part_of_a_question_of_several_gets_its_own_evidence(ask, engine):
     answer = ask("Vem riktar sig Jobbskjutsen till och hur många har fått jobb?")
     served(answer, engine)
