@@ -56,14 +56,16 @@ DECIDES = {
     "second": ("fact", "district", "paraphrase", "spelling", "multi_part", "english"),
     "district": ("list",),
     "actor": ("actor_list",),
+    "actor_second": ("actor_list",),
 }
 GRID = {
     "answer": tuple(round(0.05 * i, 2) for i in range(1, 17)),
     "second": tuple(round(0.5 + 0.05 * i, 2) for i in range(0, 10)),
     "district": tuple(round(0.05 * i, 2) for i in range(1, 17)),
     "actor": tuple(round(0.05 * i, 2) for i in range(1, 17)),
+    "actor_second": tuple(round(0.1 * i, 1) for i in range(0, 10)),
 }
-START = {"answer": 0.3, "second": 0.7, "district": 0.3, "actor": 0.3}
+START = {"answer": 0.3, "second": 0.7, "district": 0.3, "actor": 0.3, "actor_second": 0.5}
 # Regularisation of the logistic regression (scikit-learn's C).
 REGULARISATION = 1.0
 

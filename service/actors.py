@@ -23,7 +23,7 @@ ORGANISATION_WORD = re.compile(
     r"civilsamhälle(?:t)?|näringsliv(?:et)?|fastighetsägar(?:e|na)|bostadsbolag(?:en)?|samfund(?:en)?|"
     r"skola|skolor(?:na)?|universitet(?:et)?|stiftelse(?:n)?|förbund(?:et)?|organisation(?:en|er|erna)?|"
     r"företag(?:en)?|företagare|aktörer|akademi(?:n)?|ordningsvakter|fältassistenter|uppsökarna|"
-    r"stadsteatern|bibliotek(?:et)?|biblioteket|centrum|elevhälsa(?:n)?|bvc|mvc|primärvården)$",
+    r"stadsteatern|bibliotek(?:et)?|biblioteket|centrum|elevhälsa(?:n)?|bvc|mvc|primärvården|enhet(?:en|er|erna))$",
     re.I,
 )
 CAPITALISED = r"(?:[A-ZÅÄÖ][\wåäöéÅÄÖ&-]*|AB)"

@@ -34,6 +34,17 @@ CHANGE_WORDS = frozenset(
 )
 
 
+class Measure(str, Enum):
+    """What a question's answer must hold beyond its kind, checked on the sentence quoted ("Hur ofta ...?"
+    wants a rate, "Vad visade studien?" a result). The value names the gap when no sentence has it."""
+
+    amount = "belopp"
+    rate = "frekvens"
+    share = "andel"
+    result = "resultat"
+    person = "person"
+
+
 class Asked(str, Enum):
     """What kind of answer a question (or one part of it) wants."""
 
@@ -82,8 +93,9 @@ DISTRICT_LIST = re.compile(rf"{LIST_START}(?:vilka|vilken|vilket|which|what)\s+{
                            r"|\bi\s+vilka\s+(?:stadsdel\w*|områden)\b", re.I)
 ACTOR_LIST = re.compile(
     rf"{LIST_START}(?:vilka|which|what)\s+{FILLER}{{0,2}}?(?:{ACTOR_NOUNS})\b"
-    r"|\b(?:med|tillsammans med)\s+vilka\b|\bvilka\s+(?:samverkar|samarbetar|deltog|deltar|var med|ingår|medverkar|"
-    r"involveras|fanns på plats)\b|\bvem\s+(?:samverkar|samarbetar)\b.*\bmed\b|\bvilka\s+.*\bsamverka[rs]?\s+med\b"
+    r"|\b(?:med|tillsammans med)\s+vilka\b|\bvilka\s+(?:samverkar|samarbetar|deltog|deltar|ingår|medverkar|"
+    r"involveras|fanns på plats)\b|\bvilka\s+(?:ska|skall|kommer\s+att|är|var|har\s+varit)\s+(?:vara\s+)?med\b|"
+    r"\bvarifrån\b|\bfrån\s+vilka\b|\bvem\s+(?:samverkar|samarbetar)\b.*\bmed\b|\bvilka\s+.*\bsamverka[rs]?\s+med\b"
     r"|\bwho\s+(?:\w+\s+){0,3}?(?:works?|worked|collaborates?|cooperates?|partners?|took part|takes part|participated|was there)\b"
     r"|\bwith\s+whom\b|\bwhich\s+(?:\w+\s+)?(?:took part|participated)\b",
     re.I,
@@ -102,9 +114,28 @@ NUMBER = re.compile(
     r"how\s+(?:many|much|often|large|big|high)|what\s+(?:share|percentage|proportion|number)|number of)\b",
     re.I,
 )
-AMOUNT = re.compile(r"\b(?:hur\s+mycket\s+(?:pengar|kostar|kostade|fick|får|har)|hur\s+mycket\s+\w*(?:medel|pengar|bidrag|stöd|anslag)\b|kostar|kostade|belopp\w*|kostnad\w*|budget\w*|kronor|"
-                    r"miljoner|how\s+much\s+(?:money|funding|did|does|was|is)|cost|funding)\b", re.I)
-FREQUENCY = re.compile(r"\b(?:hur\s+ofta|hur\s+många\s+gånger|how\s+often|how\s+many\s+times)\b", re.I)
+# The questions that want each measure, in the order they are tried (an amount is also "hur mycket").
+MEASURES = {
+    Measure.amount: re.compile(
+        r"\b(?:hur\s+mycket\s+(?:pengar|kostar|kostade|fick|får|har)|hur\s+mycket\s+\w*(?:medel|pengar|bidrag|stöd|anslag)\b|"
+        r"kostar|kostade|belopp\w*|kostnad\w*|budget\w*|kronor|miljoner|how\s+much\s+(?:money|funding|did|does|was|is)|cost|"
+        r"funding)\b",
+        re.I,
+    ),
+    Measure.rate: re.compile(r"\b(?:hur\s+ofta|hur\s+många\s+gånger|how\s+often|how\s+many\s+times)\b", re.I),
+    Measure.share: re.compile(r"\b(?:hur\s+stor\s+(?:andel|del)|hur\s+många\s+procent|what\s+(?:share|percentage|proportion))\b", re.I),
+    Measure.result: re.compile(
+        r"\b(?:vad\s+(?:visade|visar|blev|ledde|gav)|resultat\w*|utfall\w*|effekt(?:en|erna)?\s+av|what\s+did\s+.+\s+show|"
+        r"what\s+(?:came|resulted)|results?\s+of|outcomes?)\b",
+        re.I,
+    ),
+    Measure.person: re.compile(
+        r"^\s*(?:och\s+)?(?:vem|vilka)\s+(?:är|var|blir|blev)\s+(?!med\b)(?:\w+\s+){0,2}?(?:\w*direktör\w*|\w*chef\w*|"
+        r"kontaktperson\w*|ordförande\w*|ansvarig\w*|handläggare\w*|samordnare\w*|politiker\w*)\b|^\s*who\s+is\s+the\s+\w*"
+        r"(?:director|head|chair|contact|manager|coordinator)",
+        re.I,
+    ),
+}
 DATE = re.compile(r"^\s*(?:och\s+)?(?:när\b|sedan\s+när|vilket\s+år|vilken\s+månad|vilket\s+datum|hur\s+länge|"
                   r"when\b|since\s+when|what\s+year|which\s+year|how\s+long)", re.I)
 PLACE = re.compile(r"^\s*(?:och\s+)?(?:var\s+(?!i\s+staden)|vilken\s+plats|vilka\s+platser|vart\b|where\b|which\s+places?)", re.I)
@@ -155,8 +186,7 @@ class Part:
 
     text: str
     asked: Asked
-    wants_amount: bool = False
-    wants_frequency: bool = False
+    wants: Measure | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +280,8 @@ def language_of(text: str) -> str:
 
 
 def _part(text: str, names_district: bool) -> Part:
-    return Part(
-        text,
-        _asked(text, names_district),
-        wants_amount=bool(AMOUNT.search(text)),
-        wants_frequency=bool(FREQUENCY.search(text)),
-    )
+    wants = next((measure for measure, pattern in MEASURES.items() if pattern.search(text)), None)
+    return Part(text, _asked(text, names_district), wants)
 
 
 def _asked(text: str, names_district: bool) -> Asked:

@@ -39,8 +39,7 @@ MOST_ACTORS = 30
 # A sentence on the topic of an actor list is read with this many sentences after it: who took part is
 # often said a sentence or two after what took place.
 ACTOR_FOLLOWING = 3
-# What a question asks for that a sentence can be seen to lack (an amount or a rate, asked in any form, is
-# "belopp" or "frekvens").
+# What a question asks for that a sentence can be seen to lack (beyond these, what ``Part.wants``).
 KIND_GAPS = {Asked.number: "antal", Asked.date: "tidpunkt"}
 # How many headings of a section path lead the quotes of a fact.
 HEADINGS_SHOWN = 2
@@ -174,29 +173,40 @@ class Composer:
     # Lists of actors
 
     def actors(self, evidence: Evidence, analysis: QuestionAnalysis) -> dict[str, tuple[str, list[Candidate]]]:
-        """The actors the evidence names, by their folded name: as first written, and the sentences. A
-        sentence on the topic is read with the one after it, which often names who took part."""
-        threshold = self.thresholds["actor"]
+        """The actors the evidence names, by their folded name: as first written, and the sentences. Only
+        sentences near the best one in probability count; one that names no actor itself ("samverkar med
+        följande:") is read with the sentences after it, which often name who took part."""
+        probable = [c for c in evidence.candidates if c.probability >= self.thresholds["actor"]]
+        if not probable:
+            return {}
+        floor = self.thresholds["actor_second"] * probable[0].probability
         asked_about = {actor_key(m.name) for m in actors_in(analysis.text)}
         found: dict[str, tuple[str, list[Candidate]]] = {}
-        for candidate in evidence.candidates:
-            if candidate.probability < threshold:
-                continue
+        for candidate in probable:
+            if candidate.probability < floor or len(found) >= MOST_ACTORS:
+                break
             if not (self.in_district(candidate, analysis) and self.in_years(candidate, analysis)):
                 continue
-            for sentence in (candidate, *self._paragraph(candidate)):
-                for mention in actors_in(sentence.text):
-                    key = actor_key(mention.name)
-                    if self._is_place(mention.name) or key in asked_about or any(
-                        key in other or other in key for other in asked_about if len(other) > 3
-                    ):
-                        continue
-                    name, sentences = found.setdefault(key, (mention.name, []))
-                    if all(s.row != sentence.row for s in sentences):
-                        sentences.append(sentence)
-            if len(found) >= MOST_ACTORS:
-                break
+            named = self._actors_named(candidate, asked_about)
+            sentences = [candidate] if named else [candidate, *self._paragraph(candidate)]
+            for sentence in sentences:
+                for name in named if sentence is candidate else self._actors_named(sentence, asked_about):
+                    _, cited = found.setdefault(actor_key(name), (name, []))
+                    if all(s.row != sentence.row for s in cited):
+                        cited.append(sentence)
         return found
+
+    def _actors_named(self, candidate: Candidate, asked_about: set[str]) -> list[str]:
+        """The actors a sentence names, less places and the actors the question itself names."""
+        names = []
+        for mention in actors_in(candidate.text):
+            key = actor_key(mention.name)
+            if self._is_place(mention.name) or key in asked_about or any(
+                key in other or other in key for other in asked_about if len(other) > 3
+            ):
+                continue
+            names.append(mention.name)
+        return names
 
     def _listed(self, candidate: Candidate, threshold: float) -> bool:
         """Whether a candidate is evidence for a list of districts: probable enough, or, as in the overview
@@ -329,11 +339,7 @@ def abstention(analysis: QuestionAnalysis, related: Sequence[Passage] = ()) -> A
 
 def _kind_asked(part: Part) -> str | None:
     """The gap's name when ``part`` asks for something a sentence can be checked to have."""
-    if part.wants_amount:
-        return "belopp"
-    if part.wants_frequency:
-        return "frekvens"
-    return KIND_GAPS.get(part.asked)
+    return part.wants.value if part.wants is not None else KIND_GAPS.get(part.asked)
 
 
 def _fits(candidate: Candidate) -> bool:
@@ -346,6 +352,9 @@ GAP_TEXT = {
     "antal": ("Dokumenten anger ingen siffra för det.", "The documents give no figure for it."),
     "tidpunkt": ("Dokumenten anger ingen tidpunkt för det.", "The documents give no date for it."),
     "frekvens": ("Dokumenten anger inte hur ofta.", "The documents do not say how often."),
+    "andel": ("Dokumenten anger ingen andel för det.", "The documents give no share for it."),
+    "resultat": ("Dokumenten redovisar inget resultat av det.", "The documents report no result of it."),
+    "person": ("Dokumenten namnger ingen person för det.", "The documents name no person for it."),
 }
 
 

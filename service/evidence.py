@@ -27,8 +27,8 @@ from indexer.storage import StoredIndex
 from indexer.swedish import WeightedTerm, tokenize
 from indexer.types import Citation, Passage
 
-from .actors import actors_in
-from .analysis import Asked, Part, QuestionAnalysis
+from .actors import ORGANISATION_WORD, actors_in
+from .analysis import Asked, Measure, Part, QuestionAnalysis
 
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "evidence.json"
 # The model that needs no embedder-specific input, for an embedder the fitted model was not made for.
@@ -54,6 +54,19 @@ HAS_FREQUENCY = re.compile(
     r"kontinuerligt)\b|(?:\bper|/)\s*(?:dag|vecka|månad|år|termin|tertial|kvartal)\b",
     re.I,
 )
+HAS_SHARE = re.compile(
+    rf"\d+(?:[,.]\d+)?\s*(?:%|procent)|\b(?:hälften|\w*tredjedel\w*|\w*fjärdedel\w*|majoritet\w*)\b|"
+    rf"\bvar\s+(?:annan|tredje|fjärde|femte|tionde)\b|(?:\b\d+|\b(?:{NUMBER_WORDS}))\s+av\s+(?:\d+|(?:{NUMBER_WORDS})\b)",
+    re.I,
+)
+# What came of something: a finding, an effect, a change measured.
+HAS_RESULT = re.compile(
+    r"\b(?:visade|visat|visar|resultat\w*|framkom\w*|framgår|framgick|konstater\w*|ledde\s+till|lett\s+till|medför\w*|"
+    r"effekt\w*|ökade|ökat|minskade|minskat|förbättr\w*|försämr\w*|slutsats\w*|utfall\w*|blev|gav)\b",
+    re.I,
+)
+# A person's name: two capitalised words inside a sentence that are not an organisation's name.
+PERSON_NAME = re.compile(r"(?<=[a-zåäö,]\s)[A-ZÅÄÖ][a-zåäöé]+(?:-[A-ZÅÄÖ][a-zåäöé]+)?\s+[A-ZÅÄÖ][a-zåäöé]+\b")
 # Ages and durations ("kvinnor 20-45 år", "i tre år") are not how many of something there are.
 ASKS_DURATION = re.compile(
     r"\b(?:hur\s+(?:många\s+(?:år|månader|veckor|dagar)|lång\w*|länge)|how\s+(?:many\s+(?:years|months|weeks|days)|long))\b",
@@ -397,13 +410,24 @@ class _Weigher:
         return coverage, frozenset(best)
 
 
+def _names_person(text: str) -> bool:
+    return any(not any(ORGANISATION_WORD.search(w) for w in m.group(0).split()) for m in PERSON_NAME.finditer(text))
+
+
+HAS_MEASURE = {
+    Measure.amount: lambda text: bool(HAS_AMOUNT.search(text)),
+    Measure.rate: lambda text: bool(HAS_FREQUENCY.search(text)),
+    Measure.share: lambda text: bool(HAS_SHARE.search(text)),
+    Measure.result: lambda text: bool(HAS_RESULT.search(text)),
+    Measure.person: _names_person,
+}
+
+
 def type_fit(part: Part, text: str) -> tuple[bool, bool]:
     """Whether the kind of answer ``part`` asks for can be checked on a sentence, and whether ``text`` has it."""
     asked = part.asked
-    if part.wants_amount:
-        return True, bool(HAS_AMOUNT.search(text))
-    if part.wants_frequency:
-        return True, bool(HAS_FREQUENCY.search(text))
+    if part.wants is not None:
+        return True, HAS_MEASURE[part.wants](text)
     if asked is Asked.number:
         counts_time = ASKS_DURATION.search(part.text)
         return True, bool(HAS_NUMBER.search(text if counts_time else AGE_OR_DURATION.sub(" ", text)))

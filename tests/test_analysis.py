@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.analysis import Asked, analyse, language_of, split_parts
+from service.analysis import Asked, Measure, analyse, language_of, split_parts
 
 
 @pytest.mark.parametrize(
@@ -113,14 +113,25 @@ def test_language(question, language):
 def test_an_amount_is_told_apart_from_a_count(engine):
     amount = analyse("Hur mycket pengar fick föreningarna?", engine.gazetteer).parts[0]
     count = analyse("Hur många föreningar fick pengar?", engine.gazetteer).parts[0]
-    assert amount.wants_amount and not count.wants_amount
+    assert amount.wants is Measure.amount and count.wants is None
     funds = analyse("Hur mycket trygghetsmedel har Rinkeby-Kista fått?", engine.gazetteer).parts[0]
-    assert funds.wants_amount
+    assert funds.wants is Measure.amount
 
 
-def test_how_often_asks_for_a_rate(engine):
-    assert analyse("Hur ofta träffas nätverket?", engine.gazetteer).parts[0].wants_frequency
-    assert not analyse("Hur många träffas i nätverket?", engine.gazetteer).parts[0].wants_frequency
+@pytest.mark.parametrize(
+    ("question", "measure"),
+    [
+        ("Hur ofta träffas nätverket?", Measure.rate),
+        ("Hur många träffas i nätverket?", None),
+        ("Hur stor andel av eleverna klarar gymnasiet?", Measure.share),
+        ("Vad visade enkäten på näringslivsdialogen?", Measure.result),
+        ("Vad gjorde förvaltningen på näringslivsdialogen?", None),
+        ("Vem är stadsdelsdirektör i Rinkeby-Kista?", Measure.person),
+        ("Vem är med i nätverket?", None),
+    ],
+)
+def test_what_the_answer_must_hold(engine, question, measure):
+    assert analyse(question, engine.gazetteer).parts[0].wants is measure
 
 
 @pytest.mark.parametrize(

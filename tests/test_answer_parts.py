@@ -78,6 +78,12 @@ def test_involvement_reads_the_tense():
         ("När öppnar familjecentralen?", "Familjecentralen öppnar hösten 2023.", True),
         ("Hur ofta träffas de?", "Samverkansmöte en gång/månad.", True),
         ("Hur ofta träffas de?", "Samverkansmöte med polisen.", False),
+        ("Hur stor andel klarar gymnasiet?", "Fyra grundskolor har besökts.", False),
+        ("Hur stor andel klarar gymnasiet?", "Hälften av eleverna klarar gymnasiet.", True),
+        ("Vad visade enkäten?", "En enkät delades ut till företagarna.", False),
+        ("Vad visade enkäten?", "Enkäten visade att företagarna vill ha mer dialog.", True),
+        ("Vem är stadsdelsdirektör?", "Stadsdelsdirektören leder förvaltningen tillsammans med Svenska Bostäder.", False),
+        ("Vem är stadsdelsdirektör?", "Stadsdelsdirektör är Anna Svensson sedan 2020.", True),
     ],
 )
 def test_a_sentence_is_checked_for_what_the_question_asks(engine, question, sentence, fits):
