@@ -59,6 +59,8 @@ def same_text(a: str, b: str) -> bool:
 def own_districts(gazetteer: Gazetteer, section: str, document: DocumentInfo) -> tuple[str, ...]:
     """The districts a passage is about by where it stands: its section's heading, else its document."""
     return gazetteer.find(section) or document.districts
+# A district's own committee or administration named after it: an organisation, when another district writes.
+DISTRICT_BODY_AFTER = re.compile(r"^s?\s+stadsdels(?:nämnd|förvaltning)\w*", re.I)
 
 
 def credited(gazetteer: Gazetteer, text: str, own: tuple[str, ...]) -> list[tuple[str, Involvement]]:
@@ -92,5 +94,8 @@ def _credits(mention: Mention, text: str, own: tuple[str, ...]) -> bool:
     if ORGANISATION_BEFORE.search(text[: mention.start]) or ORGANISATION_AFTER.search(text[mention.end :]):
         return False
     # Under a district of its own, a sentence speaks for other districts only by their names, not
-    # through their places ("kyrkoherdarna från hela City, Gamla Stan och Västermalm" in Norrmalm's report).
+    # through their places ("kyrkoherdarna från hela City, Gamla Stan och Västermalm" in Norrmalm's report),
+    # and another district's committee is a partner ("samverka med ... Kungsholmens stadsdelsnämnd").
+    if own and DISTRICT_BODY_AFTER.search(text[mention.end :]):
+        return False
     return not (own and mention.is_place)

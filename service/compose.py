@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from indexer.sentences import INSTRUCTION, is_fragment
 from indexer.types import Answer, Citation, DistrictFinding, DocumentInfo, Involvement, Passage
 
-from .actors import actor_key, actors_in
+from .actors import GENERIC, actor_key, actors_in
 from .analysis import Asked, Part, QuestionAnalysis
 from .attribution import credited, own_districts, places_named, same_text, strongest
 from .evidence import FEATURES, Candidate, EvidenceScorer
@@ -45,6 +45,8 @@ KIND_GAPS = {Asked.number: "antal", Asked.date: "tidpunkt"}
 HEADINGS_SHOWN = 2
 # A longer heading is a report form's question or instruction, not a name.
 HEADING_WORDS = 8
+# What a district list lists, which the question names but is not a partner ("Vilka stadsdelsnämnder ...").
+DISTRICT_NOUN = re.compile(r"stadsdel\w*|stadsdelsområde\w*|stadsdelsnämnd\w*|stadsdelsförvaltning\w*|distrikt\w*", re.I)
 FITS = FEATURES.index("fits")
 ANCHOR = FEATURES.index("anchor")
 
@@ -109,7 +111,10 @@ class Composer:
         if not strong:
             return [], []
         admitted = [c for c in strong if self.in_district(c, analysis) and self.in_years(c, analysis)]
-        gaps = self._gaps(strong, admitted, analysis)
+        # Only sentences about as probable as the best can show a constraint is met: when the best is for
+        # another year or place, a far weaker sentence that fits is not the answer.
+        close = [c for c in strong if c.probability >= self.thresholds["second"] * strong[0].probability]
+        gaps = self._gaps(close, admitted, analysis)
         if gaps or not admitted:
             return [], gaps
         best = admitted[0]
@@ -131,13 +136,13 @@ class Composer:
         threshold = self.thresholds["answer"]
         return [c for c in evidence.candidates if c.probability >= threshold][:1]
 
-    def _gaps(self, strong: list[Candidate], admitted: list[Candidate], analysis: QuestionAnalysis) -> list[str]:
-        """The districts and years asked for that no probable sentence is about."""
+    def _gaps(self, close: list[Candidate], admitted: list[Candidate], analysis: QuestionAnalysis) -> list[str]:
+        """The districts and years asked for that none of the ``close`` (most probable) sentences is about."""
         gaps: list[str] = []
-        if analysis.districts and not any(self.in_district(c, analysis) for c in strong):
+        if analysis.districts and not any(self.in_district(c, analysis) for c in close):
             gaps.extend(analysis.districts)
         wanted = _wanted_years(analysis)
-        if wanted and not any(self.in_years(c, analysis) for c in strong):
+        if wanted and not any(self.in_years(c, analysis) for c in close):
             gaps.extend(str(y) for y in sorted(wanted))
         return gaps
 
@@ -158,9 +163,12 @@ class Composer:
     def districts(self, evidence: Evidence, analysis: QuestionAnalysis) -> dict[str, list[tuple[Candidate, Involvement]]]:
         """The districts the evidence ties to the topic, each with its sentences and their involvement."""
         threshold = self.thresholds["district"]
+        partners = self._actors_asked(analysis)
         findings: dict[str, list[tuple[Candidate, Involvement]]] = {}
         for candidate in evidence.candidates:
-            if not self._listed(candidate, threshold) or not self.in_years(candidate, analysis):
+            if not (self._listed(candidate, threshold) or self._names_any(candidate, partners)):
+                continue
+            if not self.in_years(candidate, analysis):
                 continue
             chunk = candidate.passage.chunk
             own = own_districts(self.gazetteer, chunk.section, self.documents.infos[chunk.doc_id])
@@ -169,6 +177,19 @@ class Composer:
                     continue
                 findings.setdefault(district, []).append((candidate, involvement))
         return findings
+
+    def _actors_asked(self, analysis: QuestionAnalysis) -> set[str]:
+        """The actors a list question names ("... samverkar med Stockholmshem"), by their key without spaces
+        ("AB Stockholms hem" is the same company): a sentence naming one ties its district to the topic."""
+        return {
+            actor_key(m.name).replace(" ", "")
+            for m in actors_in(analysis.text)
+            if not self._is_place(m.name) and not DISTRICT_NOUN.fullmatch(m.name) and not GENERIC.match(m.name)
+        }
+
+    @staticmethod
+    def _names_any(candidate: Candidate, partners: set[str]) -> bool:
+        return bool(partners) and any(actor_key(m.name).replace(" ", "") in partners for m in actors_in(candidate.text))
 
     # Lists of actors
 

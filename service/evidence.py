@@ -67,12 +67,17 @@ HAS_RESULT = re.compile(
 )
 # A person's name: two capitalised words inside a sentence that are not an organisation's name.
 PERSON_NAME = re.compile(r"(?<=[a-zåäö,]\s)[A-ZÅÄÖ][a-zåäöé]+(?:-[A-ZÅÄÖ][a-zåäöé]+)?\s+[A-ZÅÄÖ][a-zåäöé]+\b")
-# Ages and durations ("kvinnor 20-45 år", "i tre år") are not how many of something there are.
+# A question that asks how long, for which a duration is the figure.
 ASKS_DURATION = re.compile(
     r"\b(?:hur\s+(?:många\s+(?:år|månader|veckor|dagar)|lång\w*|länge)|how\s+(?:many\s+(?:years|months|weeks|days)|long))\b",
     re.I,
 )
-AGE_OR_DURATION = re.compile(rf"(?:\b\d+\s*[-–]\s*)?(?:\b\d+|\b(?:{NUMBER_WORDS}))\s*(?:år|månader|veckor|dagar)\b", re.I)
+# Ages, durations and school years ("kvinnor 20-45 år", "i tre år", "årskurs 9") are not how many of
+# something there are.
+AGE_OR_DURATION = re.compile(
+    rf"(?:\b\d+\s*[-–]\s*)?(?:\b\d+|\b(?:{NUMBER_WORDS}))\s*(?:år|månader|veckor|dagar)\b|\b(?:årskurs|åk|klass)\s*\d+",
+    re.I,
+)
 
 HAS_DEFINITION = re.compile(r"\b(?:innebär|betyder|är ett|är en|är att|syftar|syftet|handlar om|kallas|består av|"
                             r"kan liknas|går ut på|riktar sig)\b", re.I)
