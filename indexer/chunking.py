@@ -41,23 +41,12 @@ def chunk_document(
     overlap_tokens: int,
     encoding_name: str,
     with_context: bool = True,
-) -> list[Chunk]:
-    """Split each section's body into chunks of at most ``chunk_tokens`` tokens, context line included.
+) -> Iterator[Chunk]:
+    """Split each section's body into chunks of at most ``chunk_tokens`` tokens, context line included, one
+    by one, so that a caller can stop early (a limit per file).
 
     ``with_context=False`` leaves out the section path (an ablation for the evaluation).
     """
-    return list(iter_chunks(document, gazetteer, chunk_tokens, overlap_tokens, encoding_name, with_context))
-
-
-def iter_chunks(
-    document: Document,
-    gazetteer: Gazetteer,
-    chunk_tokens: int,
-    overlap_tokens: int,
-    encoding_name: str,
-    with_context: bool = True,
-) -> Iterator[Chunk]:
-    """The chunks of ``chunk_document`` one by one, so that a caller can stop early (a limit per file)."""
     position = 0
     for section in document.sections:
         if section.end <= section.start:

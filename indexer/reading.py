@@ -9,7 +9,7 @@ from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
-from .chunking import iter_chunks
+from .chunking import chunk_document
 from .documents import Skipped, discover, parse_document, printable_path
 from .gazetteer import Gazetteer, load_gazetteer
 from .isolation import BoundedWorkers, Failure, Limits
@@ -108,7 +108,7 @@ def read_one(job: tuple[Path, ReadSettings]) -> ReadFile | Failure:
         )
         chunks = tuple(
             islice(
-                iter_chunks(
+                chunk_document(
                     document,
                     gazetteer,
                     settings.chunk_tokens,

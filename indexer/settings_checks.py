@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, SecretStr
 
+from .validation_phrases import validation_phrase
+
 ENV_PREFIX = "STADSHUS_"
 #: Shortest secret accepted (the admin key, each reviewer key): a shared secret, not a password to remember.
 MIN_SECRET_LENGTH = 16
@@ -150,22 +152,8 @@ def _problem(kind: str, ctx: Mapping[str, Any]) -> str:
     cause = ctx.get("error")
     if isinstance(cause, Invalid):
         return str(cause)
-    if kind == "extra_forbidden":
-        return "finns inte"
     if kind in ("string_too_short", "too_short"):
         return "får inte vara tom" if ctx.get("min_length") == 1 else f"är kortare än {ctx.get('min_length')} tecken"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "måste vara ett heltal"
-    if kind in ("float_parsing", "float_type"):
-        return "måste vara ett tal"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"måste vara minst {ctx.get('ge', ctx.get('gt'))}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"får vara högst {ctx.get('le', ctx.get('lt'))}"
-    if kind in ("enum", "literal_error"):
-        return f"måste vara något av {str(ctx.get('expected')).replace(' or ', ' eller ')}"
-    if kind in ("bool_parsing", "bool_type"):
-        return "måste vara true eller false"
     if kind in ("json_invalid", "dict_type", "list_type"):
         return "är inte giltig JSON av rätt slag"
-    return "har ett ogiltigt värde"
+    return validation_phrase(kind, ctx)

@@ -33,12 +33,14 @@ def documents(settings: Settings) -> list[Document]:
 
 def chunks_of(document: Document, settings: Settings, chunk_tokens: int | None = None) -> list[Chunk]:
     """The chunks the pipeline makes of ``document`` (optionally with another chunk size)."""
-    return chunk_document(
-        document,
-        load_gazetteer(settings.gazetteer),
-        chunk_tokens or settings.chunk_tokens,
-        settings.chunk_overlap_tokens,
-        settings.tokenizer,
+    return list(
+        chunk_document(
+            document,
+            load_gazetteer(settings.gazetteer),
+            chunk_tokens or settings.chunk_tokens,
+            settings.chunk_overlap_tokens,
+            settings.tokenizer,
+        )
     )
 
 

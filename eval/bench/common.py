@@ -80,13 +80,7 @@ def load_average() -> list[float]:
 
 def rss_mb(pid: int | str = "self") -> float:
     """Resident memory of a process in MiB, from /proc (0 when the process is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _status_mb(pid, "VmRSS")
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -107,9 +101,14 @@ def descendants(pid: int) -> list[int]:
 
 def process_peak_rss_mb(pid: int | str = "self") -> float:
     """Peak resident memory of a process so far (VmHWM) in MiB, from /proc (0 when the process is gone)."""
+    return _status_mb(pid, "VmHWM")
+
+
+def _status_mb(pid: int | str, field: str) -> float:
+    """A memory figure of ``/proc/<pid>/status`` (given there in kB) in MiB; 0 when the process is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass

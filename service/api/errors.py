@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from indexer.records import RecordError
 from indexer.embedders import EmbedderError
 from indexer.storage import IndexCorrupt, IndexMismatch, IndexMissing
+from indexer.validation_phrases import validation_phrase
 from service.schemas.errors import ErrorResponse
 from service.search import QueryError, UnknownFilter
 
@@ -87,27 +88,12 @@ def _field(loc: Sequence[Any]) -> str:
 
 
 def _problem(kind: str, ctx: dict[str, Any]) -> str:
-    if kind == "missing":
-        return "saknas"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "måste vara ett heltal"
-    if kind in ("string_type", "string_unicode"):
-        return "måste vara text"
+    # The adjective agrees with "fältet", the usual subject here (a setting's says "tom").
     if kind == "string_too_short":
         return "får inte vara tomt"
     if kind == "string_too_long":
         return f"är för långt (högst {ctx.get('max_length')} tecken)"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"måste vara minst {ctx.get('ge', ctx.get('gt'))}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"får vara högst {ctx.get('le', ctx.get('lt'))}"
-    if kind in ("enum", "literal_error"):
-        return f"måste vara något av {str(ctx.get('expected')).replace(' or ', ' eller ')}"
-    if kind in ("bool_parsing", "bool_type"):
-        return "måste vara true eller false"
-    if kind == "string_pattern_mismatch":
-        return "har otillåtna tecken eller fel form"
-    return "har ett ogiltigt värde"
+    return validation_phrase(kind, ctx)
 
 
 def install_error_handlers(app: FastAPI) -> None:
