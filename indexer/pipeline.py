@@ -20,9 +20,11 @@ from .duplicates import near_duplicates
 from .embedders import Embedder, load_embedder
 from .gazetteer import load_gazetteer
 from .lexical import BM25Index
+from .lexicon import Lexicon
+from .qdrant_store import QdrantTarget
 from .readers import UnreadableDocument
 from .settings import Settings
-from .storage import FORMAT_VERSION, DocumentRecord, Manifest, build_lock, previous_vectors, write_build
+from .storage import FORMAT_VERSION, DocumentRecord, Manifest, build_lock, previous_vectors, text_hash, write_build
 from .types import Chunk, Document
 from .vectorstore import FaissStore
 
@@ -107,13 +109,15 @@ def build_index(
     options: BuildOptions = BuildOptions(),
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Build (or update) the index in ``settings.index_dir`` and swap it in when complete.
+    """Build (or update) the index in ``settings.index_dir`` (and with ``STADSHUS_STORE=qdrant`` a new
+    Qdrant collection) and swap it in when complete.
 
-    Vectors of passages whose indexed text is unchanged are reused from the current build, so
+    Vectors of passages whose indexed text is unchanged are reused from the served build, so
     re-indexing after editing one document embeds only that document's changed chunks.
     """
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
+    qdrant = QdrantTarget.from_settings(settings)
     with build_lock(index_dir):
         documents, skipped = parse_corpus(settings, corpus_dir, options.cleaning)
         gazetteer = load_gazetteer(settings.gazetteer)
@@ -132,15 +136,31 @@ def build_index(
         embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size, settings.embed_threads)
         # Chunks are bounded in cl100k tokens; the embedder's own tokenizer decides what it truncates.
         over_window = [c.chunk_id for c in chunks if embedder.count_tokens(c.indexed_text) > settings.max_embed_tokens]
+        if qdrant is None:
+            known = previous_vectors(index_dir, embedder.name)
+        else:
+            from .qdrant_build import previous_qdrant_vectors
+
+            known = previous_qdrant_vectors(qdrant, index_dir, embedder.name)
         embed_started = time.perf_counter()
-        vectors, reused = _embed(chunks, embedder, index_dir, settings.embed_batch_size, progress)
+        vectors, reused = _embed(chunks, embedder, known, settings.embed_batch_size, progress)
         embed_seconds = time.perf_counter() - embed_started
         texts = [chunk.indexed_text for chunk in chunks]
-        dense = FaissStore(vectors)
-        lexical = BM25Index.build(texts, stem=options.stemming, max_distance=settings.fuzzy_max_distance)
         duplicates = near_duplicates([c.text for c in chunks], [c.doc_id for c in chunks], settings.duplicate_containment)
-        manifest = _manifest(settings, options, embedder, documents, chunks, dense.kind)
-        build = write_build(index_dir, manifest, documents, chunks, dense, lexical, duplicates)
+        if qdrant is None:
+            dense = FaissStore(vectors)
+            lexical = BM25Index.build(texts, stem=options.stemming, max_distance=settings.fuzzy_max_distance)
+            manifest = _manifest(settings, options, embedder, documents, chunks, f"faiss-{dense.kind}")
+            build = write_build(index_dir, manifest, documents, chunks, dense, lexical, duplicates)
+        else:
+            from .qdrant_build import write_qdrant_build
+
+            lexicon, sparse = Lexicon.build(texts, stem=options.stemming, max_distance=settings.fuzzy_max_distance)
+            manifest = _manifest(settings, options, embedder, documents, chunks, "qdrant")
+            manifest.collection = qdrant.collection(manifest.build_id)
+            build = write_qdrant_build(
+                qdrant, index_dir, manifest, documents, chunks, vectors, lexicon, sparse, duplicates, progress
+            )
     return BuildReport(
         build=build,
         documents=len(documents),
@@ -155,13 +175,13 @@ def build_index(
 
 
 def _embed(
-    chunks: list[Chunk], embedder: Embedder, index_dir: Path, batch_size: int, progress: Progress | None
+    chunks: list[Chunk], embedder: Embedder, known: dict[str, np.ndarray], batch_size: int, progress: Progress | None
 ) -> tuple[np.ndarray, int]:
-    known = previous_vectors(index_dir, embedder.name)
+    """Every chunk's vector: ``known`` ones (by ``text_hash`` of the indexed text) reused, the rest embedded."""
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     missing = []
     for position, chunk in enumerate(chunks):
-        vector = known.get(chunk.indexed_text)
+        vector = known.get(text_hash(chunk.indexed_text))
         if vector is not None and vector.shape == (embedder.dim,):
             vectors[position] = vector
         else:
@@ -208,7 +228,7 @@ def _manifest(
             "numpy": np.__version__,
             "python": platform.python_version(),
         },
-        vector_store=f"faiss-{vector_store}",
+        vector_store=vector_store,
         documents={
             d.doc_id: DocumentRecord(source=d.source, sha256=d.sha256, chunks=per_document.get(d.doc_id, 0))
             for d in documents

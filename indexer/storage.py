@@ -10,7 +10,10 @@
         dense/                         the vector store (dense.faiss, which holds the vectors)
         bm25/                          the lexical index (bm25s files)
 
-A build killed at any moment leaves ``current`` pointing at the previous complete build.
+A build killed at any moment leaves ``current`` pointing at the previous complete build. With
+``STADSHUS_STORE=qdrant`` the vectors and BM25 live in a Qdrant collection instead (indexer.qdrant_store),
+the build folder holds ``lexicon/`` in place of dense/ and bm25/, and the collection's alias, not
+``current``, says which build is served (indexer.qdrant_build).
 """
 
 from __future__ import annotations
@@ -25,14 +28,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import hashlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
+
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from .chunkstore import RECORDS_FILE, ChunkTable
 from .documentstore import DocumentTable
-from .lexical import BM25Index
+from .filtering import FilterPositions
+from .lexical import BM25Index, LexicalIndex
+from .retrieval import PositionRetrieval, Retrieval
 from .types import Chunk, Document
-from .vectorstore import FaissStore
+from .vectorstore import FaissStore, VectorStore
+
+if TYPE_CHECKING:
+    from .qdrant_store import QdrantTarget
 
 # Format 2 added chunk_table/, format 3 document_table/; the chunk records and vectors of older builds
 # can still be reused.
@@ -84,18 +96,27 @@ class Manifest(BaseModel):
     vector_store: str
     documents: dict[str, DocumentRecord]
     chunk_count: int
+    # The Qdrant collection holding the build's vectors and BM25 (store "qdrant" only).
+    collection: str | None = None
+
+    @property
+    def store(self) -> str:
+        """The store family that holds the vectors: "faiss" or "qdrant"."""
+        return self.vector_store.split("-")[0]
 
 
 @dataclass
 class StoredIndex:
-    """A loaded index: documents, chunks, both retrievers and the near-duplicate map."""
+    """A loaded index: documents, chunks, both retrievers (and the two rankings under filters that hybrid
+    search fuses) and the near-duplicate map."""
 
     path: Path
     manifest: Manifest
     documents: DocumentTable
     chunks: ChunkTable
-    dense: FaissStore
-    lexical: BM25Index
+    dense: VectorStore
+    lexical: LexicalIndex
+    retrieval: Retrieval
     duplicates: dict[int, list[int]]
 
     def chunk_position(self, chunk_id: str) -> int | None:
@@ -122,9 +143,36 @@ def read_manifest(build: Path) -> Manifest:
         raise IndexCorrupt(f"the index manifest in {build} is unreadable ({exc}): run `stadshus index` again") from exc
 
 
-def load_index(index_dir: Path, embedder_name: str | None = None, max_distance: int = 2, mmap: bool = True) -> StoredIndex:
-    """Load the current build; if ``embedder_name`` is given it must match the one the index was built with."""
-    build = current_build(index_dir)
+def served_build(index_dir: Path, qdrant: QdrantTarget | None = None) -> Path:
+    """The build folder being served: the target of ``current``, or with Qdrant the build whose collection
+    the alias points at."""
+    if qdrant is None:
+        return current_build(index_dir)
+    collection = qdrant.engine().alias_target(qdrant.alias)
+    if collection is None:
+        raise IndexMissing(f"Qdrant at {qdrant.url} has no alias {qdrant.alias!r}: run `stadshus index` to build the index")
+    build_id = qdrant.build_id(collection)
+    if build_id is None:
+        raise IndexCorrupt(f"the Qdrant alias {qdrant.alias!r} points at {collection!r}, which is no Stadshus build")
+    build = index_dir / BUILDS / build_id
+    if not (build / "manifest.json").is_file():
+        raise IndexMissing(
+            f"the served Qdrant collection {collection!r} has no build folder {build} on this machine: "
+            "run `stadshus index` here, or share the index folder between the machines"
+        )
+    return build
+
+
+def load_index(
+    index_dir: Path,
+    embedder_name: str | None = None,
+    max_distance: int = 2,
+    mmap: bool = True,
+    qdrant: QdrantTarget | None = None,
+) -> StoredIndex:
+    """Load the served build (``qdrant``: from Qdrant, else FAISS and bm25s files); if ``embedder_name``
+    is given it must match the one the index was built with."""
+    build = served_build(index_dir, qdrant)
     manifest = read_manifest(build)
     if manifest.format != FORMAT_VERSION:
         raise IndexMismatch(
@@ -140,13 +188,66 @@ def load_index(index_dir: Path, embedder_name: str | None = None, max_distance: 
         documents = DocumentTable.open(build)
         chunks = ChunkTable.open(build, mmap_arrays=mmap)
         duplicates = {int(k): v for k, v in json.loads((build / "duplicates.json").read_text("utf-8")).items()}
-        dense = FaissStore.load(build / "dense", mmap=mmap)
-        lexical = BM25Index.load(build / "bm25", max_distance=max_distance, mmap=mmap)
+        if qdrant is None:
+            dense: VectorStore = FaissStore.load(build / "dense", mmap=mmap)
+            lexical: LexicalIndex = BM25Index.load(build / "bm25", max_distance=max_distance, mmap=mmap)
+            retrieval: Retrieval = PositionRetrieval(dense, lexical, FilterPositions(chunks, documents.infos))
+        else:
+            dense, lexical, retrieval = _qdrant_parts(qdrant, manifest, build, max_distance)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorrupt(f"the index in {build} is damaged ({type(exc).__name__}: {exc}): run `stadshus index` again") from exc
     if len(chunks) != manifest.chunk_count or len(dense) != len(chunks) or len(lexical) != len(chunks):
         raise IndexCorrupt(f"the index in {build} is inconsistent (chunk counts differ): run `stadshus index` again")
-    return StoredIndex(build, manifest, documents, chunks, dense, lexical, duplicates)
+    return StoredIndex(build, manifest, documents, chunks, dense, lexical, retrieval, duplicates)
+
+
+def _qdrant_parts(
+    qdrant: QdrantTarget, manifest: Manifest, build: Path, max_distance: int
+) -> tuple[VectorStore, LexicalIndex, Retrieval]:
+    from .lexicon import Lexicon
+    from .qdrant_store import QdrantLexical, QdrantRetrieval, QdrantStore
+
+    if manifest.store != "qdrant" or not manifest.collection:
+        raise ValueError(f"the build was written for {manifest.vector_store!r}, not for Qdrant")
+    engine = qdrant.engine()
+    dense = QdrantStore(engine, manifest.collection)
+    lexical = QdrantLexical(engine, manifest.collection, Lexicon.load(build / "lexicon", max_distance))
+    return dense, lexical, QdrantRetrieval(dense, lexical)
+
+
+class Saved(Protocol):
+    """A part of a build that writes itself into a folder (a vector store, a lexical index, a lexicon)."""
+
+    def save(self, directory: Path) -> None: ...
+
+
+def stage_build(
+    index_dir: Path,
+    manifest: Manifest,
+    documents: list[Document],
+    chunks: list[Chunk],
+    parts: Mapping[str, Saved],
+    duplicates: dict[int, list[int]],
+) -> Path:
+    """Write a complete build folder ``builds/<build id>`` (each of ``parts`` in its own sub-folder), not
+    yet served: a folder is renamed into place only when every file, the manifest last, is written."""
+    builds = index_dir / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    staging = builds / f".{manifest.build_id}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    DocumentTable.write(staging, documents)
+    ChunkTable.write(staging, chunks, [document.doc_id for document in documents])
+    (staging / "duplicates.json").write_text(json.dumps({str(k): v for k, v in duplicates.items()}), "utf-8")
+    for name, part in parts.items():
+        part.save(staging / name)
+    # The manifest goes last: a folder without one is never a build.
+    (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
+    _fsync_tree(staging)
+    final = builds / manifest.build_id
+    os.replace(staging, final)
+    _fsync_dir(builds)
+    return final
 
 
 def write_build(
@@ -159,26 +260,12 @@ def write_build(
     duplicates: dict[int, list[int]],
 ) -> Path:
     """Write a complete build beside the current one, then point ``current`` at it in one atomic rename."""
-    builds = index_dir / BUILDS
-    builds.mkdir(parents=True, exist_ok=True)
-    staging = builds / f".{manifest.build_id}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    DocumentTable.write(staging, documents)
-    ChunkTable.write(staging, chunks, [document.doc_id for document in documents])
-    (staging / "duplicates.json").write_text(json.dumps({str(k): v for k, v in duplicates.items()}), "utf-8")
-    dense.save(staging / "dense")
-    lexical.save(staging / "bm25")
-    # The manifest goes last: a folder without one is never a build.
-    (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
-    _fsync_tree(staging)
-    final = builds / manifest.build_id
-    os.replace(staging, final)
+    final = stage_build(index_dir, manifest, documents, chunks, {"dense": dense, "bm25": lexical}, duplicates)
     link = index_dir / CURRENT
     previous = link.resolve().name if link.is_symlink() else None
     _point_current(index_dir, final)
     # The build served until now stays: requests in flight may still read it.
-    _remove_old_builds(builds, keep={final.name, previous} - {None})
+    _remove_old_builds(index_dir / BUILDS, keep={final.name, previous} - {None}, store="faiss")
     return final
 
 
@@ -191,14 +278,18 @@ def _point_current(index_dir: Path, build: Path) -> None:
     _fsync_dir(index_dir)
 
 
-def _remove_old_builds(builds: Path, keep: set[str]) -> None:
-    """Drop every build but those in ``keep``, and partial folders of killed builds once they are stale."""
+def _remove_old_builds(builds: Path, keep: set[str], store: str) -> None:
+    """Drop every build of ``store`` but those in ``keep``, and partial folders of killed builds once they
+    are stale; complete builds of the other store are left to its own builds."""
     for path in builds.iterdir():
         if path.name in keep:
             continue
         # Partial folders of killed builds are removed only when stale, never one being written now.
         if path.name.startswith(".") and time.time() - path.stat().st_mtime < 3600:
             continue
+        with contextlib.suppress(IndexProblem):
+            if read_manifest(path).store != store:
+                continue
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -217,15 +308,20 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def text_hash(text: str) -> str:
+    """The key under which a passage's vector is reused: a hash of exactly the text embedded."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 def previous_vectors(index_dir: Path, embedder_name: str) -> dict[str, np.ndarray]:
-    """Vectors of the current build keyed by the text they embed, for reuse when re-indexing.
+    """Vectors of the current build keyed by ``text_hash`` of the text they embed, for reuse when re-indexing.
 
     Empty when there is no usable previous build or it used another embedder.
     """
     try:
         build = current_build(index_dir)
         manifest = read_manifest(build)
-        if manifest.embedder != embedder_name or manifest.format not in REUSABLE_FORMATS:
+        if manifest.embedder != embedder_name or manifest.format not in REUSABLE_FORMATS or manifest.store != "faiss":
             return {}
         vectors = FaissStore.load(build / "dense").vectors
         chunks = [_chunk(json.loads(line)) for line in _lines(build / RECORDS_FILE)]
@@ -233,7 +329,7 @@ def previous_vectors(index_dir: Path, embedder_name: str) -> dict[str, np.ndarra
         return {}
     if len(chunks) != len(vectors):
         return {}
-    return {chunk.indexed_text: np.array(vectors[i]) for i, chunk in enumerate(chunks)}
+    return {text_hash(chunk.indexed_text): np.array(vectors[i]) for i, chunk in enumerate(chunks)}
 
 
 def _lines(path: Path) -> Iterator[str]:

@@ -250,6 +250,7 @@ def review_export(
     json_output: JsonOption = False,
 ) -> None:
     """Write the judged answers that give a gold answer as candidates in eval/gold's format."""
+    from indexer.qdrant_store import QdrantTarget
     from indexer.storage import load_index
 
     from .reviews.export import export_candidates
@@ -261,7 +262,9 @@ def review_export(
     except ReviewSettingsInvalid as exc:
         fail(f"granskningsinställningarna är ogiltiga: {exc}")
     try:
-        index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
+        index = load_index(
+            Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance, qdrant=QdrantTarget.from_settings(settings)
+        )
     except IndexProblem as exc:
         fail(str(exc))
     try:

@@ -19,10 +19,10 @@ from typing import Literal, TypeVar
 from rapidfuzz import fuzz
 
 from indexer.cleaning import BOILERPLATE, INLINE_BREAK, TERMINAL
+from indexer.filtering import document_years
 from indexer.types import Answer, Citation, Document, DocumentInfo, Section
 
 from .engine import Engine
-from .search import document_years
 from .timeline import period_start
 
 SectionStatus = Literal["added", "removed", "changed", "unchanged"]
