@@ -141,7 +141,8 @@ def build_index(
         else:
             from .qdrant_build import previous_qdrant_vectors
 
-            known = previous_qdrant_vectors(qdrant, index_dir, embedder.name)
+            # Moving from FAISS to Qdrant in the same index folder embeds nothing that FAISS already holds.
+            known = previous_qdrant_vectors(qdrant, index_dir, embedder.name) or previous_vectors(index_dir, embedder.name)
         embed_started = time.perf_counter()
         vectors, reused = _embed(chunks, embedder, known, settings.embed_batch_size, progress)
         embed_seconds = time.perf_counter() - embed_started
