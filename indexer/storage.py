@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import hashlib
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
