@@ -319,6 +319,7 @@ def review_export(
     json_output: JsonOption = False,
 ) -> None:
     """Write the judged answers that give a gold answer as candidates in eval/gold's format."""
+    from indexer.qdrant_store import QdrantTarget
     from indexer.storage import load_index
 
     from .reviews.export import export_candidates
@@ -328,7 +329,9 @@ def review_export(
     if settings.refused:
         fail(f"granskningsinställningarna är ogiltiga: {'; '.join(settings.refused.values())}")
     try:
-        index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
+        index = load_index(
+            Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance, qdrant=QdrantTarget.from_settings(settings)
+        )
     except IndexProblem as exc:
         fail(str(exc))
     try:

@@ -7,8 +7,8 @@ the real chunks have), with a few compounds of corpus words drawn from a Zipf di
 vocabulary grows with the corpus as real vocabularies do. Dense side: normalised vectors of the
 embedder's dimension, clustered around topic centres so nearest neighbours are meaningful and HNSW recall
 is a real measurement. For each store: build time, memory (RSS delta, split into private and file-backed
-pages), disk size, and latency over 200 queries of the store as the service loads it. Qdrant runs in local
-mode at 10k and 100k only. Then the whole served path: a complete index build of that size (documents, chunk
+pages), disk size, and latency over 200 queries of the store as the service loads it. Qdrant (the dense
+side of a Stadshus collection on qdrant-edge, the Qdrant engine in process) runs at 10k and 100k only. Then the whole served path: a complete index build of that size (documents, chunk
 records, the vector store the service picks, BM25) loaded by ``load_index`` and searched through the
 service's ``Searcher``, with the serving process's memory, and the time ``verify_build`` takes to check
 every file of that build against its manifest (which ``load_index`` does first). ``--served-only`` measures
@@ -45,6 +45,8 @@ MODULE = "eval.bench.scale"
 RESULTS_FILE = RESULTS_DIR / "scale.json"
 SIZES = (10_000, 100_000, 1_000_000)
 QDRANT_MAX = 100_000
+QDRANT_COLLECTION = "bench"
+QDRANT_BATCH = 1_000
 DIM = 384
 QUERIES = 200
 DEPTH = 50  # the service's search_candidates: what each retriever is asked for
@@ -152,9 +154,17 @@ def prepare(size: int, scratch: Path) -> dict:
     return {"clusters": clusters, "generate_seconds": round(generate_seconds, 3), "vectors_mb": round(vectors.nbytes / 2**20, 1)}
 
 
+def qdrant_target(folder: Path):
+    """The collection layout the service builds (HNSW m=32, ef_construct=80, as FAISS HNSW), on edge."""
+    from indexer.qdrant_store import QdrantTarget
+
+    return QdrantTarget(url=f"edge:{folder}", alias=QDRANT_COLLECTION)
+
+
 def build_store(store: str, scratch: Path) -> dict:
     """Build one store from ``scratch/vectors.npy`` and save it; time and memory of the build alone."""
-    from indexer.qdrant_store import QdrantStore
+    from indexer.qdrant_engines import DENSE, Point, open_engine
+    from indexer.qdrant_store import CHUNK, KIND
     from indexer.vectorstore import FaissStore
 
     vectors = np.load(scratch / "vectors.npy")
@@ -162,11 +172,16 @@ def build_store(store: str, scratch: Path) -> dict:
     before = memory()
     started = time.perf_counter()
     if store == "qdrant":
-        built = QdrantStore.build(vectors, location=str(scratch / "qdrant"))
+        folder = scratch / "qdrant"
+        engine = open_engine(f"edge:{folder}")
+        engine.create(QDRANT_COLLECTION, qdrant_target(folder).spec(vectors.shape[1]))
+        for begin in range(0, len(vectors), QDRANT_BATCH):
+            batch = range(begin, min(begin + QDRANT_BATCH, len(vectors)))
+            engine.upsert(QDRANT_COLLECTION, [Point(i, {DENSE: vectors[i]}, payload={KIND: CHUNK}) for i in batch])
+        engine.seal(QDRANT_COLLECTION)
         seconds = time.perf_counter() - started
         grown = delta(before)
-        built.close()
-        folder = scratch / "qdrant"
+        engine.close()
     else:
         built = FaissStore(vectors, kind=store)
         seconds = time.perf_counter() - started
@@ -181,6 +196,7 @@ def query_store(store: str, scratch: Path) -> dict:
     FAISS also the bare index searched with all OpenMP threads."""
     import faiss
 
+    from indexer.qdrant_engines import open_engine
     from indexer.qdrant_store import QdrantStore
     from indexer.vectorstore import FaissStore
 
@@ -190,7 +206,7 @@ def query_store(store: str, scratch: Path) -> dict:
     before = memory()
     started = time.perf_counter()
     if store == "qdrant":
-        loaded = QdrantStore.connect(str(scratch / "qdrant"))
+        loaded = QdrantStore(open_engine(f"edge:{scratch / 'qdrant'}"), QDRANT_COLLECTION)
     else:
         loaded = FaissStore.load(scratch / f"faiss-{store}")
     load_seconds = time.perf_counter() - started
@@ -202,7 +218,7 @@ def query_store(store: str, scratch: Path) -> dict:
         "loaded_memory_after_queries": delta(before),
     }
     if store == "qdrant":
-        loaded.close()
+        loaded.engine.close()
         return result
     # The bare FAISS index read into memory (what each worker held before FaissStore mapped it) and searched
     # with all OpenMP threads (as FaissStore searched before it pinned one thread per query).
@@ -452,7 +468,7 @@ def measure(size: int, served_only: bool = False) -> dict:
             print(f"  {store} ...", flush=True)
             built = run_child(MODULE, "--child", f"build-{store}", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
             queried = run_child(MODULE, "--child", f"query-{store}", "--size", str(size), "--scratch", scratch)
-            result["qdrant_local" if store == "qdrant" else f"faiss_{store}"] = {**built, **queried}
+            result["qdrant_edge" if store == "qdrant" else f"faiss_{store}"] = {**built, **queried}
         if not served_only:
             print("  bm25 ...", flush=True)
             built = run_child(MODULE, "--child", "build-bm25", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
@@ -499,7 +515,7 @@ def run(sizes: tuple[int, ...], served_only: bool = False) -> dict:
     rows = []
     for key in sorted(measured, key=int):
         entry = measured[key]
-        for store in ("faiss_flat", "faiss_hnsw", "qdrant_local", "bm25"):
+        for store in ("faiss_flat", "faiss_hnsw", "qdrant_local", "qdrant_edge", "bm25"):
             if store not in entry:
                 continue
             m = entry[store]
