@@ -126,18 +126,19 @@ def build_index(
         over_window = [c.chunk_id for c in chunks if embedder.count_tokens(c.indexed_text) > settings.max_embed_tokens]
         if qdrant is None:
             known = previous_vectors(index_dir, embedder.name)
+            known_sentences = previous_sentence_vectors(index_dir, embedder.name)
         else:
-            from .qdrant_build import previous_qdrant_vectors
+            from .qdrant_build import previous_qdrant_sentence_vectors, previous_qdrant_vectors
 
             # Moving from FAISS to Qdrant in the same index folder embeds nothing that FAISS already holds.
             known = previous_qdrant_vectors(qdrant, index_dir, embedder.name) or previous_vectors(index_dir, embedder.name)
+            known_sentences = previous_qdrant_sentence_vectors(qdrant, index_dir, embedder.name) or previous_sentence_vectors(
+                index_dir, embedder.name
+            )
         embed_started = time.perf_counter()
         vectors, reused = _embed(chunks, embedder, known, settings.embed_batch_size, progress)
         embed_seconds = time.perf_counter() - embed_started
         sentence_started = time.perf_counter()
-        known_sentences = previous_sentence_vectors(index_dir, embedder.name, qdrant)
-        if qdrant is not None and not known_sentences:
-            known_sentences = previous_sentence_vectors(index_dir, embedder.name)
         sentences, sentences_embedded = _sentences(documents, embedder, known_sentences, settings.embed_batch_size, progress)
         sentence_seconds = time.perf_counter() - sentence_started
         texts = [chunk.indexed_text for chunk in chunks]

@@ -30,6 +30,7 @@ from .problems import IndexProblem
 
 DENSE = "dense"
 SPARSE = "bm25"
+SENTENCE = "sentence"
 UPLOAD_BATCH = 512
 # Qdrant's own default: below this many kilobytes of vectors a segment is scanned, not walked as a graph.
 FULL_SCAN_THRESHOLD_KB = 10_000
@@ -99,11 +100,13 @@ class Point:
 
 @dataclass(frozen=True, slots=True)
 class CollectionSpec:
-    """How a collection is laid out: named vectors, graph shape, payload indexes, sharding, quantization."""
+    """How a collection is laid out: named vectors, graph shape, payload indexes, sharding, quantization.
+    ``stored`` vectors are only ever read by point id: float16, without a graph."""
 
     dense: dict[str, int]
     sparse: tuple[str, ...]
     payload_indexes: dict[str, Literal["keyword", "integer"]]
+    stored: dict[str, int] = field(default_factory=dict)
     hnsw_m: int = 32
     hnsw_ef_construct: int = 80
     shards: int = 1
@@ -210,9 +213,13 @@ class ClientEngine:
         quantization = None
         if spec.quantization == "int8":
             quantization = m.ScalarQuantization(scalar=m.ScalarQuantizationConfig(type=m.ScalarType.INT8, always_ram=True))
+        stored = {
+            key: m.VectorParams(size=dim, distance=m.Distance.DOT, hnsw_config=m.HnswConfigDiff(m=0), datatype=m.Datatype.FLOAT16)
+            for key, dim in spec.stored.items()
+        }
         self._client.create_collection(
             name,
-            vectors_config={key: m.VectorParams(size=dim, distance=m.Distance.DOT) for key, dim in spec.dense.items()},
+            vectors_config={**{key: m.VectorParams(size=dim, distance=m.Distance.DOT) for key, dim in spec.dense.items()}, **stored},
             sparse_vectors_config={key: m.SparseVectorParams(modifier=m.Modifier.IDF) for key in spec.sparse},
             hnsw_config=m.HnswConfigDiff(m=spec.hnsw_m, ef_construct=spec.hnsw_ef_construct),
             shard_number=spec.shards if self.remote else None,
@@ -359,8 +366,17 @@ class EdgeEngine:
         quantization = None
         if spec.quantization == "int8":
             quantization = e.ScalarQuantizationConfig(type=e.ScalarType.Int8, memory=e.Memory.Pinned)
+        stored = {
+            key: e.EdgeVectorParams(
+                size=dim,
+                distance=e.Distance.Dot,
+                datatype=e.VectorStorageDatatype.Float16,
+                hnsw_config=e.HnswIndexConfig(m=0, ef_construct=spec.hnsw_ef_construct, full_scan_threshold=FULL_SCAN_THRESHOLD_KB),
+            )
+            for key, dim in spec.stored.items()
+        }
         config = e.EdgeConfig(
-            vectors={key: e.EdgeVectorParams(size=dim, distance=e.Distance.Dot) for key, dim in spec.dense.items()},
+            vectors={**{key: e.EdgeVectorParams(size=dim, distance=e.Distance.Dot) for key, dim in spec.dense.items()}, **stored},
             sparse_vectors={key: e.EdgeSparseVectorParams(modifier=e.Modifier.Idf) for key in spec.sparse},
             hnsw_config=e.HnswIndexConfig(
                 m=spec.hnsw_m, ef_construct=spec.hnsw_ef_construct, full_scan_threshold=FULL_SCAN_THRESHOLD_KB

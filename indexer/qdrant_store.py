@@ -12,9 +12,15 @@ served and moves when a build is complete (indexer.qdrant_build). A collection h
                      document covers; absent when it has none), section, start, end, text_hash
     payload indexes  kind, doc_id, districts (keyword); year_first, year_last (integer)
 
-Sentence vectors (one per sentence of a chunk) fit in the same collection as points of kind "sentence"
-with a named vector "sentence" and the chunk id in their payload: chunk searches name "dense" and never
-see them, and having no "bm25" vector they stay out of its IDF statistics (docs/scaling.md).
+and the build's sentence vectors (indexer.sentences; the rest of the sentence table stays in the build
+folder), one point per row of the table:
+
+    point id         ``SENTENCE_IDS`` + the sentence's row
+    vector "sentence"  its embedding, float16 as in a FAISS build's table, without a graph (read by id only)
+    payload          kind "sentence", key (the hash of its text, by which a re-index reuses the vector)
+
+Chunk searches name "dense" or "bm25" and never see sentence points, and having no "bm25" vector they
+stay out of its IDF statistics.
 """
 
 from __future__ import annotations
@@ -28,7 +34,19 @@ import numpy as np
 
 from .filtering import Filters
 from .lexicon import Lexicon
-from .qdrant_engines import DENSE, SPARSE, Between, CollectionSpec, Condition, HasIds, Match, QdrantEngine, Search, open_engine
+from .qdrant_engines import (
+    DENSE,
+    SENTENCE,
+    SPARSE,
+    Between,
+    CollectionSpec,
+    Condition,
+    HasIds,
+    Match,
+    QdrantEngine,
+    Search,
+    open_engine,
+)
 from .retrieval import Ranking
 from .settings import Settings
 from .swedish import WeightedTerm
@@ -37,6 +55,9 @@ from .swedish import WeightedTerm
 BUILD_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}")
 KIND = "kind"
 CHUNK = "chunk"
+SENTENCE_KIND = "sentence"
+# Sentence points are numbered apart from chunk positions: far above any number of chunks.
+SENTENCE_IDS = 1 << 40
 PAYLOAD_INDEXES: dict[str, Literal["keyword", "integer"]] = {
     KIND: "keyword",
     "doc_id": "keyword",
@@ -91,11 +112,12 @@ class QdrantTarget:
         return rest if collection.startswith(prefix) and BUILD_ID.fullmatch(rest) else None
 
     def spec(self, dim: int) -> CollectionSpec:
-        """The layout of a collection of ``dim``-dimensional chunk vectors."""
+        """The layout of a collection of ``dim``-dimensional chunk and sentence vectors."""
         return CollectionSpec(
             dense={DENSE: dim},
             sparse=(SPARSE,),
             payload_indexes=PAYLOAD_INDEXES,
+            stored={SENTENCE: dim},
             hnsw_m=HNSW_M,
             hnsw_ef_construct=HNSW_EF_CONSTRUCT,
             shards=self.shards,
@@ -151,6 +173,31 @@ class QdrantStore:
         if int(position) not in found:
             raise IndexError(f"no vector at position {position} (the collection holds {self._size})")
         return found[int(position)]
+
+
+class QdrantSentenceVectors:
+    """The sentence vectors of one collection by sentence table row (the ``SentenceVectors`` protocol)."""
+
+    def __init__(self, engine: QdrantEngine, collection: str, dim: int):
+        self.engine = engine
+        self.collection = collection
+        self.dim = dim
+        self._size = engine.count(collection, (Match(KIND, (SENTENCE_KIND,)),))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        """The float32 vectors of ``rows``, in their order (one request)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        found = self.engine.vectors(self.collection, (rows + SENTENCE_IDS).tolist(), SENTENCE)
+        vectors = np.zeros((len(rows), self.dim), dtype=np.float32)
+        for i, row in enumerate(rows.tolist()):
+            vector = found.get(SENTENCE_IDS + row)
+            if vector is None:
+                raise IndexError(f"no sentence vector for row {row} (the collection holds {self._size})")
+            vectors[i] = vector
+        return vectors
 
 
 class QdrantLexical:

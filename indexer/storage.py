@@ -49,7 +49,7 @@ from .lexical import BM25Index, LexicalIndex
 from .problems import IndexProblem
 from .records import RecordError
 from .retrieval import PositionRetrieval, Retrieval
-from .sentences import SentenceTable
+from .sentences import SentenceTable, SentenceVectors
 from .types import Chunk, Document
 from .vectorstore import FaissStore, VectorStore
 
@@ -287,18 +287,19 @@ def open_build(
         documents = DocumentTable.open(build)
         chunks = ChunkTable.open(build, mmap_arrays=mmap)
         duplicates = {int(k): v for k, v in json.loads((build / "duplicates.json").read_text("utf-8")).items()}
+        sentence_vectors: SentenceVectors | None = None  # the table's own
         if qdrant is None:
             dense: VectorStore = FaissStore.load(build / "dense", mmap=mmap)
             lexical: LexicalIndex = BM25Index.load(build / "bm25", max_distance=max_distance, mmap=mmap)
             retrieval: Retrieval = PositionRetrieval(dense, lexical, FilterPositions(chunks, documents.infos))
         else:
-            dense, lexical, retrieval = _qdrant_parts(qdrant, manifest, build, max_distance)
-        sentences = SentenceTable.open(build, mmap_arrays=mmap)
+            dense, lexical, retrieval, sentence_vectors = _qdrant_parts(qdrant, manifest, build, max_distance)
+        sentences = SentenceTable.open(build, mmap_arrays=mmap, vectors=sentence_vectors)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorrupt(f"the index in {build} is damaged ({type(exc).__name__}: {exc}): run `stadshus index` again") from exc
     if len(chunks) != manifest.chunk_count or len(dense) != len(chunks) or len(lexical) != len(chunks):
         raise IndexCorrupt(f"the index in {build} is inconsistent (chunk counts differ): run `stadshus index` again")
-    if len(sentences) and (int(sentences.documents[-1]) >= len(chunks.doc_ids) or sentences.vectors.shape[1] != manifest.dimension):
+    if len(sentences) and (int(sentences.documents[-1]) >= len(chunks.doc_ids) or sentences.vectors.dim != manifest.dimension):
         raise IndexCorrupt(f"the index in {build} is inconsistent (the sentence table does not fit): run `stadshus index` again")
     index = StoredIndex(build, manifest, documents, chunks, dense, lexical, retrieval, duplicates, sentences)
     self_check(index)
@@ -307,16 +308,17 @@ def open_build(
 
 def _qdrant_parts(
     qdrant: QdrantTarget, manifest: Manifest, build: Path, max_distance: int
-) -> tuple[VectorStore, LexicalIndex, Retrieval]:
+) -> tuple[VectorStore, LexicalIndex, Retrieval, SentenceVectors]:
     from .lexicon import Lexicon
-    from .qdrant_store import QdrantLexical, QdrantRetrieval, QdrantStore
+    from .qdrant_store import QdrantLexical, QdrantRetrieval, QdrantSentenceVectors, QdrantStore
 
     if manifest.store != "qdrant" or not manifest.collection:
         raise ValueError(f"the build was written for {manifest.vector_store!r}, not for Qdrant")
     engine = qdrant.engine()
     dense = QdrantStore(engine, manifest.collection)
     lexical = QdrantLexical(engine, manifest.collection, Lexicon.load(build / "lexicon", max_distance))
-    return dense, lexical, QdrantRetrieval(dense, lexical)
+    sentences = QdrantSentenceVectors(engine, manifest.collection, manifest.dimension)
+    return dense, lexical, QdrantRetrieval(dense, lexical), sentences
 
 
 def self_check(index: StoredIndex) -> None:
@@ -490,14 +492,13 @@ def previous_vectors(index_dir: Path, embedder_name: str) -> dict[str, np.ndarra
     return {text_hash(chunk.indexed_text): np.array(vectors[i]) for i, chunk in enumerate(chunks)}
 
 
-def previous_sentence_vectors(index_dir: Path, embedder_name: str, qdrant: QdrantTarget | None = None) -> dict[int, np.ndarray]:
-    """Sentence vectors of the served build (``qdrant``: the one its alias serves) keyed by their text's
-    hash, for reuse when re-indexing.
+def previous_sentence_vectors(index_dir: Path, embedder_name: str) -> dict[int, np.ndarray]:
+    """Sentence vectors of the current FAISS build keyed by their text's hash, for reuse when re-indexing.
 
     Empty when there is no usable previous build, it has no sentences, or it used another embedder.
     """
     try:
-        build = served_build(index_dir, qdrant)
+        build = current_build(index_dir)
         manifest = read_manifest(build)
         if manifest.embedder != embedder_name or manifest.format != FORMAT_VERSION:
             return {}

@@ -22,7 +22,13 @@ from .query import Filters, QueryError, SearchMode
 
 app = typer.Typer(help="Stadshus: semantic search and cited answers over Swedish municipal documents.", no_args_is_help=True)
 console = Console(stderr=True)
-BUILD_STAGES = {"reading": "Läser filer", "embedding": "Bäddar in textstycken"}
+BUILD_STAGES = {
+    "reading": "Läser filer",
+    "embedding": "Bäddar in textstycken",
+    "sentences": "Bäddar in meningar",
+    "qdrant": "Skriver textstycken till Qdrant",
+    "qdrant-sentences": "Skriver meningar till Qdrant",
+}
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
 
 

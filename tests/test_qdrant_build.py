@@ -166,3 +166,18 @@ def test_an_alias_without_its_build_folder_is_reported(tmp_path, corpus, url):
     with pytest.raises(IndexMissing, match="no build folder"):
         load(other_machine, url)
     assert report.build.is_dir()
+
+
+def test_sentence_vectors_live_in_the_collection_and_are_reused(tmp_path, corpus, url):
+    build_index(make_settings(tmp_path / "faiss", corpus), embedder=HashEmbedder())
+    faiss = load_index(tmp_path / "faiss")
+    report = build(corpus, tmp_path / "index", url)
+    index = load(tmp_path / "index", url)
+    assert not (report.build / "sentences" / "vectors.npy").exists() and (report.build / "sentences" / "keys.npy").is_file()
+    rows = np.arange(len(faiss.sentences))
+    np.testing.assert_array_equal(index.sentences.vectors_of(rows), faiss.sentences.vectors_of(rows))
+    # Sentence points are neither chunks nor BM25 documents.
+    assert len(index.dense) == len(index.chunks) and len(index.sentences.vectors) == len(faiss.sentences)
+    embedder = HashEmbedder()
+    again = build(corpus, tmp_path / "index", url, embedder)
+    assert embedder.calls == again.sentences_embedded == 0 and again.sentences == report.sentences
