@@ -1,6 +1,6 @@
 """Scale: synthetic corpora of 10k, 100k and 1M chunks, each measured in its own child process.
 
-    python -m eval.bench.scale [--quick] [--sizes 10000,100000]
+    python -m eval.bench.scale [--quick] [--sizes 10000,100000] [--store qdrant]
 
 Lexical side: realistic Swedish text, chunks recombined from the corpus's own sentences (as many words as
 the real chunks have), with a few compounds of corpus words drawn from a Zipf distribution so the
@@ -8,11 +8,14 @@ vocabulary grows with the corpus as real vocabularies do. Dense side: normalised
 embedder's dimension, clustered around topic centres so nearest neighbours are meaningful and HNSW recall
 is a real measurement. For each store: build time, memory (RSS delta, split into private and file-backed
 pages), disk size, and latency over 200 queries of the store as the service loads it. Qdrant (the dense
-side of a Stadshus collection on qdrant-edge, the Qdrant engine in process) runs at 10k and 100k only. Then the whole served path: a complete index build of that size (documents, chunk
-records, the vector store the service picks, BM25) loaded by ``load_index`` and searched through the
-service's ``Searcher``, with the serving process's memory, and the time ``verify_build`` takes to check
-every file of that build against its manifest (which ``load_index`` does first). ``--served-only`` measures
-the served path alone.
+side of a Stadshus collection on qdrant-edge, the Qdrant engine in process, with the service's HNSW
+settings) runs at 10k and 100k only. Then the whole served path: a complete index build of that size
+(documents, chunk records, the vector store the service picks, BM25) loaded by ``load_index`` and searched
+through the service's ``Searcher``, with the serving process's memory, and the time ``verify_build`` takes
+to check every file of that build against its manifest (which ``load_index`` does first).
+``--served-only`` measures the served path alone. ``--store qdrant`` measures Qdrant beside FAISS flat
+and HNSW at every size, on the same vectors and queries in one run (BM25 and the served path, which are
+the FAISS path's, are left to the default run); its figures replace those stores' entries of each size.
 """
 
 from __future__ import annotations
@@ -457,18 +460,23 @@ def query_served(scratch: Path) -> dict:
     }
 
 
-def measure(size: int, served_only: bool = False) -> dict:
-    """Every measurement of one size (or the served index's only), each step in its own child so its memory
-    delta is its own."""
+def measure(size: int, served_only: bool = False, store: str = "faiss") -> dict:
+    """Every measurement of one size (or the served index's only; with ``store`` "qdrant" the dense stores
+    side by side only), each step in its own child so its memory delta is its own."""
     result: dict = {"size": size}
     with tempfile.TemporaryDirectory(prefix="stadshus-scale-") as scratch:
         result["vectors"] = run_child(MODULE, "--child", "prepare", "--size", str(size), "--scratch", scratch)
-        stores = () if served_only else ("flat", "hnsw", "qdrant") if size <= QDRANT_MAX else ("flat", "hnsw")
+        if store == "qdrant":
+            stores: tuple[str, ...] = ("flat", "hnsw", "qdrant")
+        else:
+            stores = () if served_only else ("flat", "hnsw", "qdrant") if size <= QDRANT_MAX else ("flat", "hnsw")
         for store in stores:
             print(f"  {store} ...", flush=True)
             built = run_child(MODULE, "--child", f"build-{store}", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
             queried = run_child(MODULE, "--child", f"query-{store}", "--size", str(size), "--scratch", scratch)
             result["qdrant_edge" if store == "qdrant" else f"faiss_{store}"] = {**built, **queried}
+        if store == "qdrant":
+            return result
         if not served_only:
             print("  bm25 ...", flush=True)
             built = run_child(MODULE, "--child", "build-bm25", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
@@ -496,17 +504,28 @@ def child(step: str, size: int, scratch: Path) -> dict:
     return build_store(store, scratch) if action == "build" else query_store(store, scratch)
 
 
-def run(sizes: tuple[int, ...], served_only: bool = False) -> dict:
+def run(sizes: tuple[int, ...], served_only: bool = False, store: str = "faiss") -> dict:
     """One child per size, then the table and ``results/scale.json`` (merged with earlier sizes' results;
-    with ``served_only``, only a size's ``served`` entry is replaced)."""
+    with ``served_only``, only a size's ``served`` entry is replaced; with ``store`` "qdrant", only its
+    dense stores' entries, beside the run's conditions as ``qdrant_run``)."""
     started_load = load_average()
     # Sizes measured earlier (the 1M run is long) are kept unless measured again.
     measured = json.loads(RESULTS_FILE.read_text("utf-8")).get("sizes", {}) if RESULTS_FILE.exists() else {}
     for size in sizes:
         print(f"measuring {size:,} chunks ...", flush=True)
-        outcome = measure(size, served_only)
+        size_load = load_average()
+        outcome = measure(size, served_only, store)
         outcome["load_average_after"] = load_average()
-        if served_only:
+        if store == "qdrant":
+            entry = measured.setdefault(str(size), {"size": size})
+            entry.pop("qdrant_local", None)  # the old dense-only figures of qdrant-client's local mode
+            entry.update({name: outcome[name] for name in ("faiss_flat", "faiss_hnsw", "qdrant_edge")})
+            entry["qdrant_run"] = {
+                "vectors": outcome["vectors"],
+                "load_average_before": size_load,
+                "load_average_after": outcome["load_average_after"],
+            }
+        elif served_only:
             entry = measured.setdefault(str(size), {"size": size})
             entry["served"] = outcome["served"]
             entry["served_load_average_after"] = outcome["load_average_after"]
@@ -561,6 +580,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10k chunks only.")
     parser.add_argument("--sizes", help="Comma-separated sizes (default: 10000,100000,1000000).")
     parser.add_argument("--served-only", action="store_true", help="Only the served index (build, verify, load, search).")
+    parser.add_argument(
+        "--store", choices=("faiss", "qdrant"), default="faiss",
+        help="qdrant: Qdrant beside FAISS flat and HNSW at every size (the dense stores only).",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
@@ -575,7 +598,7 @@ def main() -> None:
     if any(size < 1000 for size in sizes):
         raise SystemExit("each size must be at least 1000 chunks")
     try:
-        run(sizes, arguments.served_only)
+        run(sizes, arguments.served_only, arguments.store)
     except BenchError as exc:
         raise SystemExit(f"scale benchmark failed: {exc}") from None
 
