@@ -17,11 +17,12 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
+from indexer.filtering import document_years
 from indexer.storage import StoredIndex
 from indexer.types import Answer, Passage
 from service.coverage import EVIDENCE, Coverage, coverage
 from service.engine import Engine
-from service.search import Filters, SearchMode, document_years
+from service.search import Filters, SearchMode
 from service.timeline import period_start
 from service.versions import WhatsNew, versions, whats_new
 

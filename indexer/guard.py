@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .storage import IndexProblem, Manifest, current_build, read_manifest
+from .storage import IndexProblem, Manifest, read_manifest, served_build
+
+if TYPE_CHECKING:
+    from .qdrant_store import QdrantTarget
 
 #: How many of the documents a build would lose the refusal names.
 NAMED = 5
@@ -31,10 +35,11 @@ def check_corpus_folder(corpus_dir: Path) -> None:
         raise BuildRefused(f"{corpus_dir} är ingen mapp. Inget nytt index byggdes.")
 
 
-def served_manifest(index_dir: Path) -> Manifest | None:
-    """The manifest of the build served now, or None when there is none (or it is unreadable)."""
+def served_manifest(index_dir: Path, qdrant: QdrantTarget | None = None) -> Manifest | None:
+    """The manifest of the build served now (``qdrant``: by its alias), or None when there is none (or it is
+    unreadable)."""
     try:
-        return read_manifest(current_build(index_dir))
+        return read_manifest(served_build(index_dir, qdrant))
     except IndexProblem:
         return None
 

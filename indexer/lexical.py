@@ -6,7 +6,7 @@ Stored as bm25s's own plain files (JSON and .npy, no pickle) plus our parameters
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -28,13 +28,17 @@ class LexicalIndex(Protocol):
         chunks in ``subset`` (ascending positions) when given."""
         ...
 
+    document_frequency: Mapping[str, int]
+
     def query_terms(self, query: str, expand: bool = True) -> list[WeightedTerm]:
         """The weighted terms a query is scored with (for explaining a result)."""
         ...
 
-    def save(self, directory: Path) -> None:
-        """Write the index into ``directory``."""
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of ``term`` (highest for terms the index lacks)."""
         ...
+
+    def __len__(self) -> int: ...
 
 
 class BM25Index:

@@ -20,6 +20,8 @@ from .duplicates import near_duplicates
 from .embedders import Embedder, load_embedder
 from .guard import check_corpus_folder, check_shrink, served_manifest
 from .lexical import BM25Index
+from .lexicon import Lexicon
+from .qdrant_store import QdrantTarget
 from .reading import read_corpus
 from .sentences import SentenceRows, SentenceTable, text_key
 from .settings import Settings
@@ -30,6 +32,7 @@ from .storage import (
     build_lock,
     previous_sentence_vectors,
     previous_vectors,
+    text_hash,
     write_build,
 )
 from .types import Chunk, Document
@@ -99,9 +102,10 @@ def build_index(
     allow_shrink: bool = False,
     deleted: Collection[str] = (),
 ) -> BuildReport:
-    """Build (or update) the index in ``settings.index_dir`` and swap it in when complete.
+    """Build (or update) the index in ``settings.index_dir`` (and with ``STADSHUS_STORE=qdrant`` a new
+    Qdrant collection) and swap it in when complete.
 
-    Vectors of passages whose indexed text is unchanged are reused from the current build, so
+    Vectors of passages whose indexed text is unchanged are reused from the served build, so
     re-indexing after editing one document embeds only that document's changed chunks. A build that would
     be empty or lose more than ``settings.max_shrink`` of the served build's documents (not counting those
     ``deleted`` on purpose) is refused with BuildRefused, unless ``allow_shrink``.
@@ -109,28 +113,50 @@ def build_index(
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
     corpus_dir = Path(corpus_dir or settings.corpus_dir)
+    qdrant = QdrantTarget.from_settings(settings)
     with build_lock(index_dir), recorded(index_dir) as published:
         check_corpus_folder(corpus_dir)
         read, skipped = read_corpus(settings, corpus_dir, options.cleaning, options.section_context, progress)
         documents = [file.document for file in read]
         if not allow_shrink:
-            check_shrink(served_manifest(index_dir), [d.doc_id for d in documents], corpus_dir, settings.max_shrink, deleted)
+            check_shrink(served_manifest(index_dir, qdrant), [d.doc_id for d in documents], corpus_dir, settings.max_shrink, deleted)
         chunks: list[Chunk] = [chunk for file in read for chunk in file.chunks]
         embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size, settings.embed_threads)
         # Chunks are bounded in cl100k tokens; the embedder's own tokenizer decides what it truncates.
         over_window = [c.chunk_id for c in chunks if embedder.count_tokens(c.indexed_text) > settings.max_embed_tokens]
+        if qdrant is None:
+            known = previous_vectors(index_dir, embedder.name)
+            known_sentences = previous_sentence_vectors(index_dir, embedder.name)
+        else:
+            from .qdrant_build import previous_qdrant_sentence_vectors, previous_qdrant_vectors
+
+            # Moving from FAISS to Qdrant in the same index folder embeds nothing that FAISS already holds.
+            known = previous_qdrant_vectors(qdrant, index_dir, embedder.name) or previous_vectors(index_dir, embedder.name)
+            known_sentences = previous_qdrant_sentence_vectors(qdrant, index_dir, embedder.name) or previous_sentence_vectors(
+                index_dir, embedder.name
+            )
         embed_started = time.perf_counter()
-        vectors, reused = _embed(chunks, embedder, index_dir, settings.embed_batch_size, progress)
+        vectors, reused = _embed(chunks, embedder, known, settings.embed_batch_size, progress)
         embed_seconds = time.perf_counter() - embed_started
         sentence_started = time.perf_counter()
-        sentences, sentences_embedded = _sentences(documents, embedder, index_dir, settings.embed_batch_size, progress)
+        sentences, sentences_embedded = _sentences(documents, embedder, known_sentences, settings.embed_batch_size, progress)
         sentence_seconds = time.perf_counter() - sentence_started
         texts = [chunk.indexed_text for chunk in chunks]
-        dense = FaissStore(vectors)
-        lexical = BM25Index.build(texts, stem=options.stemming, max_distance=settings.fuzzy_max_distance)
         duplicates = near_duplicates([c.text for c in chunks], [c.doc_id for c in chunks], settings.duplicate_containment)
-        manifest = _manifest(settings, options, embedder, documents, chunks, dense.kind)
-        build = write_build(index_dir, manifest, documents, chunks, dense, lexical, duplicates, sentences)
+        if qdrant is None:
+            dense = FaissStore(vectors)
+            lexical = BM25Index.build(texts, stem=options.stemming, max_distance=settings.fuzzy_max_distance)
+            manifest = _manifest(settings, options, embedder, documents, chunks, f"faiss-{dense.kind}")
+            build = write_build(index_dir, manifest, documents, chunks, dense, lexical, duplicates, sentences)
+        else:
+            from .qdrant_build import write_qdrant_build
+
+            lexicon, sparse = Lexicon.build(texts, stem=options.stemming, max_distance=settings.fuzzy_max_distance)
+            manifest = _manifest(settings, options, embedder, documents, chunks, "qdrant")
+            manifest.collection = qdrant.collection(manifest.build_id)
+            build = write_qdrant_build(
+                qdrant, index_dir, manifest, documents, chunks, vectors, lexicon, sparse, duplicates, sentences, progress
+            )
         published.build_id, published.documents, published.chunks = manifest.build_id, len(documents), len(chunks)
     return BuildReport(
         build=build,
@@ -149,14 +175,14 @@ def build_index(
 
 
 def _embed(
-    chunks: list[Chunk], embedder: Embedder, index_dir: Path, batch_size: int, progress: Progress | None
+    chunks: list[Chunk], embedder: Embedder, known: dict[str, np.ndarray], batch_size: int, progress: Progress | None
 ) -> tuple[np.ndarray, int]:
-    known = previous_vectors(index_dir, embedder.name)
+    """Every chunk's vector: ``known`` ones (by ``text_hash`` of the indexed text) reused, the rest embedded."""
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     # Positions of each text to embed: a passage repeated (within a file or across files) is embedded once.
     missing: dict[str, list[int]] = {}
     for position, chunk in enumerate(chunks):
-        vector = known.get(chunk.indexed_text)
+        vector = known.get(text_hash(chunk.indexed_text))
         if vector is not None and vector.shape == (embedder.dim,):
             vectors[position] = vector
         else:
@@ -172,13 +198,12 @@ def _embed(
 
 
 def _sentences(
-    documents: list[Document], embedder: Embedder, index_dir: Path, batch_size: int, progress: Progress | None
+    documents: list[Document], embedder: Embedder, known: dict[int, np.ndarray], batch_size: int, progress: Progress | None
 ) -> tuple[SentenceTable, int]:
     """The sentence table of ``documents``: each distinct sentence text embedded once, or its vector reused
-    from the current build. Returns the table and how many texts were embedded."""
+    from ``known`` (by ``text_key``). Returns the table and how many texts were embedded."""
     rows = SentenceRows.of(documents)
     keys = np.array([text_key(text) for text in rows.texts], dtype=np.int64)
-    known = previous_sentence_vectors(index_dir, embedder.name)
     vectors = np.zeros((len(keys), embedder.dim), dtype=np.float16)
     missing: dict[int, list[int]] = {}
     for row, key in enumerate(keys.tolist()):
@@ -232,7 +257,7 @@ def _manifest(
             "numpy": np.__version__,
             "python": platform.python_version(),
         },
-        vector_store=f"faiss-{vector_store}",
+        vector_store=vector_store,
         documents={
             d.doc_id: DocumentRecord(source=d.source, sha256=d.sha256, chunks=per_document.get(d.doc_id, 0))
             for d in documents

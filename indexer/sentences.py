@@ -8,7 +8,8 @@ keeps of them (with a vector each, so that answers can weigh a sentence by meani
       flags.npy       FRAGMENT, SHARED and FORM bits (see ``sentence_flags``)
       keys.npy        a hash of each sentence's text, to reuse its vector when re-indexing
       vectors.npy     (n, d) float16 sentence vectors, normalised (float16 halves the size; the ranking
-                      of a few hundred candidates does not notice the rounding)
+                      of a few hundred candidates does not notice the rounding); a build on Qdrant keeps
+                      them in its collection instead (indexer.qdrant_store.QdrantSentenceVectors)
 
 Sentences are ordered by document (in the chunk table's order) and by position, so the sentences of a
 passage are one slice, found by bisection.
@@ -22,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -139,6 +141,33 @@ class SentenceRows:
         )
 
 
+class SentenceVectors(Protocol):
+    """Where a build's sentence vectors are read, by table row: its own ``vectors.npy`` (``ArrayVectors``)
+    or its Qdrant collection. Answers read them through the table and never know which."""
+
+    dim: int
+
+    def __len__(self) -> int: ...
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        """The float32 vectors of table ``rows``, in their order."""
+        ...
+
+
+class ArrayVectors:
+    """Sentence vectors held in an (n, d) array, float16, memory-mapped when opened from a build."""
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+        self.dim = int(array.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.array[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
+
 class SentenceTable:
     """The sentences of one build and their vectors; arrays memory-mapped when opened from disk."""
 
@@ -149,14 +178,14 @@ class SentenceTable:
         sections: np.ndarray,
         flags: np.ndarray,
         keys: np.ndarray,
-        vectors: np.ndarray,
+        vectors: np.ndarray | SentenceVectors,
     ):
         self.spans = spans
         self.documents = documents
         self.sections = sections
         self.flags = flags
         self.keys = keys
-        self.vectors = vectors
+        self.vectors: SentenceVectors = ArrayVectors(vectors) if isinstance(vectors, np.ndarray) else vectors
         # Where each document's sentences begin and end in the table (documents are contiguous).
         count = int(documents.max()) + 1 if len(documents) else 0
         self._bounds = np.searchsorted(documents, np.arange(count + 1))
@@ -174,32 +203,36 @@ class SentenceTable:
 
     def vectors_of(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The float32 vectors of ``rows``."""
-        return np.asarray(self.vectors[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+        return self.vectors.of(np.asarray(rows, dtype=np.int64))
+
+    def with_vectors(self, vectors: SentenceVectors) -> SentenceTable:
+        """The same sentences with their vectors read from ``vectors``."""
+        return SentenceTable(self.spans, self.documents, self.sections, self.flags, self.keys, vectors)
 
     def write(self, build: Path) -> None:
-        """Write the table into ``build``."""
+        """Write the table into ``build``: ``vectors.npy`` too when the table holds its vectors in an array."""
         table = build / TABLE_DIR
         table.mkdir()
-        for name, array in (
-            ("spans", self.spans),
-            ("documents", self.documents),
-            ("sections", self.sections),
-            ("flags", self.flags),
-            ("keys", self.keys),
-            ("vectors", self.vectors),
-        ):
+        arrays = {"spans": self.spans, "documents": self.documents, "sections": self.sections, "flags": self.flags, "keys": self.keys}
+        if isinstance(self.vectors, ArrayVectors):
+            arrays["vectors"] = self.vectors.array
+        for name, array in arrays.items():
             np.save(table / f"{name}.npy", array, allow_pickle=False)
 
     @classmethod
-    def open(cls, build: Path, mmap_arrays: bool = True) -> SentenceTable:
-        """Open the table written by ``write``; raises ValueError when its files disagree."""
+    def open(cls, build: Path, mmap_arrays: bool = True, vectors: SentenceVectors | None = None) -> SentenceTable:
+        """Open the table written by ``write``, its vectors from ``vectors`` when given (else its own
+        ``vectors.npy``); raises ValueError when its parts disagree."""
         table = build / TABLE_DIR
         mode = "r" if mmap_arrays else None
 
         def array(name: str) -> np.ndarray:
             return np.asarray(np.load(table / f"{name}.npy", mmap_mode=mode, allow_pickle=False))
 
-        opened = cls(array("spans"), array("documents"), array("sections"), array("flags"), array("keys"), array("vectors"))
+        opened = cls(
+            array("spans"), array("documents"), array("sections"), array("flags"), array("keys"),
+            array("vectors") if vectors is None else vectors,
+        )
         size = len(opened.spans)
         if any(len(a) != size for a in (opened.documents, opened.sections, opened.flags, opened.keys, opened.vectors)):
             raise ValueError(f"the sentence table in {build} is inconsistent (sizes differ)")
@@ -208,8 +241,11 @@ class SentenceTable:
         return opened
 
     def reusable_vectors(self) -> dict[int, np.ndarray]:
-        """The vectors of this table by text key, for reuse when re-indexing."""
-        return {int(key): self.vectors[row] for row, key in enumerate(self.keys)}
+        """The vectors of this table by text key, for reuse when re-indexing (a table holding its vectors
+        in an array; a Qdrant build's are read back by indexer.qdrant_build)."""
+        if not isinstance(self.vectors, ArrayVectors):
+            raise ValueError("the sentence vectors of this table are not in its build folder")
+        return {int(key): self.vectors.array[row] for row, key in enumerate(self.keys)}
 
 
 def _cut_by_page_break(paragraph: str, following: str) -> bool:

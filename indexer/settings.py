@@ -89,6 +89,30 @@ class Settings(BaseSettings):
         512, ge=1, description="The embedder's window; no chunk may exceed it.", json_schema_extra=INDEXER
     )
 
+    # Where the vectors and BM25 live
+    store: Literal["faiss", "qdrant"] = Field(
+        "faiss",
+        description="faiss: FAISS and bm25s files in the index folder (one machine); qdrant: the whole hybrid index "
+        "(dense and sparse BM25 vectors, payload filters) in Qdrant collections (pip install 'stadshus[qdrant]'; "
+        "docs/scaling.md).",
+    )
+    qdrant_url: str | None = Field(
+        None,
+        description="Where Qdrant runs: http(s)://host:6333 for a server or cluster, edge:FOLDER for the Qdrant engine "
+        "in this process (the default: edge:<index_dir>/qdrant), local:FOLDER for qdrant-client's local mode.",
+    )
+    qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server, if it wants one.")
+    qdrant_collection: str = Field(
+        "stadshus",
+        pattern=r"^[A-Za-z0-9_]+$",
+        description="The alias served; each build is a collection <alias>-<build id> and the alias moves when it is complete.",
+    )
+    qdrant_shards: int = Field(1, ge=1, description="Shards of a new collection on a Qdrant cluster (docs/scaling.md).")
+    qdrant_replicas: int = Field(1, ge=1, description="Replicas of each shard on a Qdrant cluster.")
+    qdrant_quantization: Literal["none", "int8"] = Field(
+        "none", description="int8: Qdrant keeps int8 copies of the vectors in memory (a quarter of float32) and rescores."
+    )
+
     # Indexing
     max_file_bytes: int = Field(
         60_000_000,

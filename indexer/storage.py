@@ -16,21 +16,27 @@ A build killed at any moment leaves ``current`` pointing at the previous complet
 verified (``verify_build``: every file's size and checksum, no file missing or added; then opened and
 searched once) before ``current`` points at it and again whenever it is loaded, so a damaged build is
 refused and never served. Its files are written read-only and never changed once published.
+
+With ``STADSHUS_STORE=qdrant`` the vectors and BM25 live in a Qdrant collection instead (indexer.qdrant_store),
+the build folder holds ``lexicon/`` in place of dense/ and bm25/, and the collection's alias, not
+``current``, says which build is served (indexer.qdrant_build).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import xxhash
@@ -38,12 +44,17 @@ from pydantic import BaseModel, Field, ValidationError
 
 from .chunkstore import RECORDS_FILE, ChunkTable
 from .documentstore import DocumentTable
-from .lexical import BM25Index
+from .filtering import FilterPositions
+from .lexical import BM25Index, LexicalIndex
 from .problems import IndexProblem
 from .records import RecordError
-from .sentences import SentenceTable
+from .retrieval import PositionRetrieval, Retrieval
+from .sentences import SentenceTable, SentenceVectors
 from .types import Chunk, Document
-from .vectorstore import FaissStore
+from .vectorstore import FaissStore, VectorStore
+
+if TYPE_CHECKING:
+    from .qdrant_store import QdrantTarget
 
 # Format 2 added chunk_table/, format 3 document_table/, format 4 the files' checksums, format 5
 # sentences/; the chunk records and vectors of older builds can still be reused.
@@ -109,11 +120,21 @@ class Manifest(BaseModel):
     #: Every file of the build but the manifest, by its path in the build (filled in by ``write_build``).
     files: dict[str, FileRecord] = Field(default_factory=dict)
     checksum: str = Field("", description="A checksum of the manifest's other fields (``manifest_checksum``).")
+    #: The Qdrant collection holding the build's vectors and BM25 (store "qdrant" only).
+    collection: str | None = None
+
+    @property
+    def store(self) -> str:
+        """The store family that holds the vectors: "faiss" or "qdrant"."""
+        return self.vector_store.split("-")[0]
 
 
 def manifest_checksum(manifest: Manifest) -> str:
-    """The checksum of a manifest's content (everything but ``checksum``), however its JSON is laid out."""
-    content = json.dumps(manifest.model_dump(mode="json", exclude={"checksum"}), sort_keys=True, ensure_ascii=False)
+    """The checksum of a manifest's content (everything but ``checksum``), however its JSON is laid out.
+    Unset fields are left out, so a field added later does not change the checksum of older manifests."""
+    content = json.dumps(
+        manifest.model_dump(mode="json", exclude={"checksum"}, exclude_none=True), sort_keys=True, ensure_ascii=False
+    )
     return xxhash.xxh3_128_hexdigest(content.encode())
 
 
@@ -130,14 +151,16 @@ def file_checksum(path: Path) -> str:
 
 @dataclass
 class StoredIndex:
-    """A loaded index: documents, chunks, both retrievers, the near-duplicate map and the sentences."""
+    """A loaded index: documents, chunks, both retrievers (and the two rankings under filters that hybrid
+    search fuses), the near-duplicate map and the sentences."""
 
     path: Path
     manifest: Manifest
     documents: DocumentTable
     chunks: ChunkTable
-    dense: FaissStore
-    lexical: BM25Index
+    dense: VectorStore
+    lexical: LexicalIndex
+    retrieval: Retrieval
     duplicates: dict[int, list[int]]
     sentences: SentenceTable
 
@@ -213,14 +236,47 @@ def verify_build(build: Path) -> Manifest:
     return manifest
 
 
-def load_index(index_dir: Path, embedder_name: str | None = None, max_distance: int = 2, mmap: bool = True) -> StoredIndex:
-    """Load the current build, verified first (``verify_build``); if ``embedder_name`` is given it must
-    match the one the index was built with."""
-    return open_build(current_build(index_dir), embedder_name, max_distance, mmap)
+def served_build(index_dir: Path, qdrant: QdrantTarget | None = None) -> Path:
+    """The build folder being served: the target of ``current``, or with Qdrant the build whose collection
+    the alias points at."""
+    if qdrant is None:
+        return current_build(index_dir)
+    collection = qdrant.engine().alias_target(qdrant.alias)
+    if collection is None:
+        raise IndexMissing(f"Qdrant at {qdrant.url} has no alias {qdrant.alias!r}: run `stadshus index` to build the index")
+    build_id = qdrant.build_id(collection)
+    if build_id is None:
+        raise IndexCorrupt(f"the Qdrant alias {qdrant.alias!r} points at {collection!r}, which is no Stadshus build")
+    build = index_dir / BUILDS / build_id
+    if not (build / MANIFEST).is_file():
+        raise IndexMissing(
+            f"the served Qdrant collection {collection!r} has no build folder {build} on this machine: "
+            "run `stadshus index` here, or share the index folder between the machines"
+        )
+    return build
 
 
-def open_build(build: Path, embedder_name: str | None = None, max_distance: int = 2, mmap: bool = True) -> StoredIndex:
-    """Verify a build folder, open it and search it once (``self_check``)."""
+def load_index(
+    index_dir: Path,
+    embedder_name: str | None = None,
+    max_distance: int = 2,
+    mmap: bool = True,
+    qdrant: QdrantTarget | None = None,
+) -> StoredIndex:
+    """Load the served build (``qdrant``: from Qdrant, else FAISS and bm25s files), verified first
+    (``verify_build``); if ``embedder_name`` is given it must match the one the index was built with."""
+    return open_build(served_build(index_dir, qdrant), embedder_name, max_distance, mmap, qdrant)
+
+
+def open_build(
+    build: Path,
+    embedder_name: str | None = None,
+    max_distance: int = 2,
+    mmap: bool = True,
+    qdrant: QdrantTarget | None = None,
+) -> StoredIndex:
+    """Verify a build folder, open it (its vectors and BM25 in Qdrant when ``qdrant`` is given) and search
+    it once (``self_check``)."""
     manifest = verify_build(build)
     if embedder_name is not None and manifest.embedder != embedder_name:
         raise IndexMismatch(
@@ -231,18 +287,38 @@ def open_build(build: Path, embedder_name: str | None = None, max_distance: int 
         documents = DocumentTable.open(build)
         chunks = ChunkTable.open(build, mmap_arrays=mmap)
         duplicates = {int(k): v for k, v in json.loads((build / "duplicates.json").read_text("utf-8")).items()}
-        dense = FaissStore.load(build / "dense", mmap=mmap)
-        lexical = BM25Index.load(build / "bm25", max_distance=max_distance, mmap=mmap)
-        sentences = SentenceTable.open(build, mmap_arrays=mmap)
+        sentence_vectors: SentenceVectors | None = None  # the table's own
+        if qdrant is None:
+            dense: VectorStore = FaissStore.load(build / "dense", mmap=mmap)
+            lexical: LexicalIndex = BM25Index.load(build / "bm25", max_distance=max_distance, mmap=mmap)
+            retrieval: Retrieval = PositionRetrieval(dense, lexical, FilterPositions(chunks, documents.infos))
+        else:
+            dense, lexical, retrieval, sentence_vectors = _qdrant_parts(qdrant, manifest, build, max_distance)
+        sentences = SentenceTable.open(build, mmap_arrays=mmap, vectors=sentence_vectors)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorrupt(f"the index in {build} is damaged ({type(exc).__name__}: {exc}): run `stadshus index` again") from exc
     if len(chunks) != manifest.chunk_count or len(dense) != len(chunks) or len(lexical) != len(chunks):
         raise IndexCorrupt(f"the index in {build} is inconsistent (chunk counts differ): run `stadshus index` again")
-    if len(sentences) and (int(sentences.documents[-1]) >= len(chunks.doc_ids) or sentences.vectors.shape[1] != manifest.dimension):
+    if len(sentences) and (int(sentences.documents[-1]) >= len(chunks.doc_ids) or sentences.vectors.dim != manifest.dimension):
         raise IndexCorrupt(f"the index in {build} is inconsistent (the sentence table does not fit): run `stadshus index` again")
-    index = StoredIndex(build, manifest, documents, chunks, dense, lexical, duplicates, sentences)
+    index = StoredIndex(build, manifest, documents, chunks, dense, lexical, retrieval, duplicates, sentences)
     self_check(index)
     return index
+
+
+def _qdrant_parts(
+    qdrant: QdrantTarget, manifest: Manifest, build: Path, max_distance: int
+) -> tuple[VectorStore, LexicalIndex, Retrieval, SentenceVectors]:
+    from .lexicon import Lexicon
+    from .qdrant_store import QdrantLexical, QdrantRetrieval, QdrantSentenceVectors, QdrantStore
+
+    if manifest.store != "qdrant" or not manifest.collection:
+        raise ValueError(f"the build was written for {manifest.vector_store!r}, not for Qdrant")
+    engine = qdrant.engine()
+    dense = QdrantStore(engine, manifest.collection)
+    lexical = QdrantLexical(engine, manifest.collection, Lexicon.load(build / "lexicon", max_distance))
+    sentences = QdrantSentenceVectors(engine, manifest.collection, manifest.dimension)
+    return dense, lexical, QdrantRetrieval(dense, lexical), sentences
 
 
 def self_check(index: StoredIndex) -> None:
@@ -271,17 +347,25 @@ def self_check(index: StoredIndex) -> None:
         raise IndexCorrupt(f"{problem} (BM25 does not find a chunk by its own words): run `stadshus index` again")
 
 
-def write_build(
+class Saved(Protocol):
+    """A part of a build that writes itself into a folder (a vector store, a lexical index, a lexicon)."""
+
+    def save(self, directory: Path) -> None: ...
+
+
+def stage_build(
     index_dir: Path,
     manifest: Manifest,
     documents: list[Document],
     chunks: list[Chunk],
-    dense: FaissStore,
-    lexical: BM25Index,
+    parts: Mapping[str, Saved],
     duplicates: dict[int, list[int]],
     sentences: SentenceTable,
+    qdrant: QdrantTarget | None = None,
 ) -> Path:
-    """Write a complete build beside the current one, then point ``current`` at it in one atomic rename."""
+    """Write a complete build folder ``builds/<build id>`` (each of ``parts`` in its own sub-folder), not
+    yet served: it is read back as a server would (``open_build``, with ``qdrant`` its collection) and
+    renamed into place only when every file, the manifest last, is written and checked."""
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     staging = builds / f".{manifest.build_id}.partial"
@@ -290,8 +374,8 @@ def write_build(
     DocumentTable.write(staging, documents)
     ChunkTable.write(staging, chunks, [document.doc_id for document in documents])
     (staging / "duplicates.json").write_text(json.dumps({str(k): v for k, v in duplicates.items()}), "utf-8")
-    dense.save(staging / "dense")
-    lexical.save(staging / "bm25")
+    for name, part in parts.items():
+        part.save(staging / name)
     sentences.write(staging)
     # The manifest goes last: a folder without one is never a build. It records every other file, so a
     # file added to a build by another part of the indexer is covered without a change here.
@@ -305,17 +389,33 @@ def write_build(
     (staging / MANIFEST).chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     _fsync_tree(staging)
     try:
-        open_build(staging)  # read back as a server would, before anything points at it
+        open_build(staging, qdrant=qdrant)  # read back as a server would, before anything points at it
     except IndexProblem:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     final = builds / manifest.build_id
     os.replace(staging, final)
+    _fsync_dir(builds)
+    return final
+
+
+def write_build(
+    index_dir: Path,
+    manifest: Manifest,
+    documents: list[Document],
+    chunks: list[Chunk],
+    dense: FaissStore,
+    lexical: BM25Index,
+    duplicates: dict[int, list[int]],
+    sentences: SentenceTable,
+) -> Path:
+    """Write a complete build beside the current one, then point ``current`` at it in one atomic rename."""
+    final = stage_build(index_dir, manifest, documents, chunks, {"dense": dense, "bm25": lexical}, duplicates, sentences)
     link = index_dir / CURRENT
     previous = link.resolve().name if link.is_symlink() else None
     _point_current(index_dir, final)
     # The build served until now stays: requests in flight may still read it.
-    _remove_old_builds(builds, keep={final.name, previous} - {None})
+    _remove_old_builds(index_dir / BUILDS, keep={final.name, previous} - {None}, store="faiss")
     return final
 
 
@@ -328,11 +428,16 @@ def _point_current(index_dir: Path, build: Path) -> None:
     _fsync_dir(index_dir)
 
 
-def _remove_old_builds(builds: Path, keep: set[str]) -> None:
-    """Drop every build but those in ``keep`` (run under the build lock: no other build is being written)."""
+def _remove_old_builds(builds: Path, keep: set[str], store: str) -> None:
+    """Drop every build of ``store`` but those in ``keep``; complete builds of the other store are left to
+    its own builds (run under the build lock: no other build is being written)."""
     for path in builds.iterdir():
-        if path.name not in keep:
-            shutil.rmtree(path, ignore_errors=True)
+        if path.name in keep:
+            continue
+        with contextlib.suppress(IndexProblem):
+            if read_manifest(path).store != store:
+                continue
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _remove_leftovers(index_dir: Path) -> None:
@@ -362,15 +467,21 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def text_hash(text: str) -> str:
+    """The key under which a passage's vector is reused: a hash of exactly the text embedded."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 def previous_vectors(index_dir: Path, embedder_name: str) -> dict[str, np.ndarray]:
-    """Vectors of the current build keyed by the text they embed, for reuse when re-indexing.
+    """Vectors of the current FAISS build keyed by ``text_hash`` of the text they embed, for reuse when
+    re-indexing.
 
     Empty when there is no usable previous build or it used another embedder.
     """
     try:
         build = current_build(index_dir)
         manifest = read_manifest(build)
-        if manifest.embedder != embedder_name or manifest.format not in REUSABLE_FORMATS:
+        if manifest.embedder != embedder_name or manifest.format not in REUSABLE_FORMATS or manifest.store != "faiss":
             return {}
         vectors = FaissStore.load(build / "dense").vectors
         chunks = [_chunk(json.loads(line)) for line in _lines(build / RECORDS_FILE)]
@@ -378,11 +489,11 @@ def previous_vectors(index_dir: Path, embedder_name: str) -> dict[str, np.ndarra
         return {}
     if len(chunks) != len(vectors):
         return {}
-    return {chunk.indexed_text: np.array(vectors[i]) for i, chunk in enumerate(chunks)}
+    return {text_hash(chunk.indexed_text): np.array(vectors[i]) for i, chunk in enumerate(chunks)}
 
 
 def previous_sentence_vectors(index_dir: Path, embedder_name: str) -> dict[int, np.ndarray]:
-    """Sentence vectors of the current build keyed by their text's hash, for reuse when re-indexing.
+    """Sentence vectors of the current FAISS build keyed by their text's hash, for reuse when re-indexing.
 
     Empty when there is no usable previous build, it has no sentences, or it used another embedder.
     """

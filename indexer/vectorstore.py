@@ -1,4 +1,4 @@
-"""Vector stores behind one protocol. FAISS is the default; other engines implement the same four methods."""
+"""Vector stores behind one protocol. FAISS is the default; Qdrant (indexer.qdrant_store) implements the same methods."""
 
 from __future__ import annotations
 
@@ -28,10 +28,6 @@ class VectorStore(Protocol):
 
     def vector(self, position: int) -> np.ndarray:
         """The stored vector at ``position``."""
-        ...
-
-    def save(self, directory: Path) -> None:
-        """Write the store into ``directory``."""
         ...
 
     def __len__(self) -> int: ...

@@ -22,7 +22,13 @@ from .query import Filters, QueryError, SearchMode
 
 app = typer.Typer(help="Stadshus: semantic search and cited answers over Swedish municipal documents.", no_args_is_help=True)
 console = Console(stderr=True)
-BUILD_STAGES = {"reading": "Läser filer", "embedding": "Bäddar in textstycken"}
+BUILD_STAGES = {
+    "reading": "Läser filer",
+    "embedding": "Bäddar in textstycken",
+    "sentences": "Bäddar in meningar",
+    "qdrant": "Skriver textstycken till Qdrant",
+    "qdrant-sentences": "Skriver meningar till Qdrant",
+}
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
 
 
@@ -319,6 +325,7 @@ def review_export(
     json_output: JsonOption = False,
 ) -> None:
     """Write the judged answers that give a gold answer as candidates in eval/gold's format."""
+    from indexer.qdrant_store import QdrantTarget
     from indexer.storage import load_index
 
     from .reviews.export import export_candidates
@@ -328,7 +335,9 @@ def review_export(
     if settings.refused:
         fail(f"granskningsinställningarna är ogiltiga: {'; '.join(settings.refused.values())}")
     try:
-        index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
+        index = load_index(
+            Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance, qdrant=QdrantTarget.from_settings(settings)
+        )
     except IndexProblem as exc:
         fail(str(exc))
     try:

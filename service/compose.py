@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from indexer.filtering import document_years
 from indexer.sentences import INSTRUCTION, is_fragment
 from indexer.types import Answer, Citation, DistrictFinding, DocumentInfo, Involvement, Passage
 
@@ -20,7 +21,6 @@ from .actors import GENERIC, actor_key, actors_in
 from .analysis import Asked, Part, QuestionAnalysis
 from .attribution import credited, own_districts, places_named, same_text, strongest
 from .evidence import FEATURES, Candidate, EvidenceScorer
-from .search import document_years
 from .timeline import period_start
 
 ABSTAIN = "Jag hittar inget i dokumenten som besvarar frågan."

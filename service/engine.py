@@ -7,6 +7,7 @@ from pathlib import Path
 
 from indexer.embedders import Embedder, load_embedder
 from indexer.gazetteer import Gazetteer, load_gazetteer
+from indexer.qdrant_store import QdrantTarget
 from indexer.settings import Settings
 from indexer.storage import StoredIndex, load_index
 
@@ -33,9 +34,11 @@ class Engine:
 
 
 def load_engine(settings: Settings, embedder: Embedder | None = None, model: EvidenceModel | None = None) -> Engine:
-    """Load the current index and everything that serves it (with the fitted evidence model unless
-    ``model`` is given). Raises the storage errors with clear messages."""
-    index = load_index(Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance)
+    """Load the served index (from Qdrant with ``STADSHUS_STORE=qdrant``) and everything that serves it
+    (with the fitted evidence model unless ``model`` is given). Raises the storage errors with clear messages."""
+    index = load_index(
+        Path(settings.index_dir), settings.embedder, settings.fuzzy_max_distance, qdrant=QdrantTarget.from_settings(settings)
+    )
     embedder = embedder or load_embedder(settings.embedder, settings.embed_batch_size, settings.embed_threads)
     gazetteer = load_gazetteer(settings.gazetteer)
     searcher = Searcher(index, embedder, gazetteer, settings)

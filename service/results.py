@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.filtering import document_years
 from indexer.swedish import tokenize
 from indexer.types import Passage
 
 from .engine import Engine
 from .highlight import QueryWords, highlights
-from .search import Filters, QueryError, SearchMode, document_years
+from .search import Filters, QueryError, SearchMode
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
-
 from indexer.embedders import Embedder
 from indexer.gazetteer import Gazetteer
 from indexer.settings import Settings
 from indexer.storage import StoredIndex
-from indexer.types import DocumentInfo, Passage
+from indexer.types import Passage
 
 from .fusion import fuse, fuse_scores
 from .query import Filters, QueryError, SearchMode, UnknownFilter
@@ -26,7 +24,6 @@ QUERY_PATTERN = (
     r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
     r"[^\x00-\x08\x0b-\x1f\x7f]*$"
 )
-NO_YEAR = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +35,6 @@ class SearchOptions:
     collapse_duplicates: bool = True
 
 
-def document_years(document: DocumentInfo) -> tuple[int, int] | None:
-    """The years a document covers: its period range ("2017–2022") or its single year."""
-    if document.period:
-        years = [int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", document.period)]
-        if years:
-            return min(years), max(years)
-    return (document.year, document.year) if document.year else None
-
-
 class Searcher:
     """Runs searches against one loaded index. Built once; every search is in memory."""
 
@@ -56,11 +44,6 @@ class Searcher:
         self.gazetteer = gazetteer
         self.settings = settings
         self.embed_query = lru_cache(maxsize=2048)(embedder.embed_query)
-        # First and last year of each document, aligned with the chunk table's documents; a document
-        # without a year never passes a year filter.
-        years = [document_years(index.documents.infos[doc_id]) or (NO_YEAR, -NO_YEAR) for doc_id in index.chunks.doc_ids]
-        self._first_year = np.array([first for first, _ in years], dtype=np.int64)
-        self._last_year = np.array([last for _, last in years], dtype=np.int64)
 
     def clean_query(self, query: str) -> str:
         """The query with control characters and surplus whitespace removed; errors in Swedish."""
@@ -103,21 +86,14 @@ class Searcher:
         query = self.clean_query(query)
         k = self.check_k(k)
         filters = self.check_filters(filters)
-        subset = self._subset(filters) if filters else None
-        if subset is not None and not len(subset):
-            return []
         depth = max(self.settings.search_candidates, 3 * k)
-        rankings: list[list[int]] = []
-        dense_scores: dict[int, float] = {}
-        lexical_scores: dict[int, float] = {}
-        if mode in (SearchMode.hybrid, SearchMode.dense):
-            positions, scores = self.index.dense.search(self.embed_query(query), depth, subset)
-            rankings.append(positions.tolist())
-            dense_scores = dict(zip(positions.tolist(), scores.tolist()))
-        if mode in (SearchMode.hybrid, SearchMode.bm25):
-            positions, scores = self.index.lexical.search(query, depth, subset, options.expand_terms)
-            rankings.append(positions.tolist())
-            lexical_scores = dict(zip(positions.tolist(), scores.tolist()))
+        vector = self.embed_query(query) if mode in (SearchMode.hybrid, SearchMode.dense) else None
+        dense, lexical = self.index.retrieval.rankings(
+            query, vector, depth, filters, lexical=mode in (SearchMode.hybrid, SearchMode.bm25), expand=options.expand_terms
+        )
+        rankings = [ranking.positions.tolist() for ranking in (dense, lexical) if ranking is not None]
+        dense_scores = dict(zip(dense.positions.tolist(), dense.scores.tolist())) if dense else {}
+        lexical_scores = dict(zip(lexical.positions.tolist(), lexical.scores.tolist())) if lexical else {}
         if mode is SearchMode.hybrid and self.settings.fusion == "zscore":
             ranked = fuse_scores([(list(dense_scores), list(dense_scores.values())), (list(lexical_scores), list(lexical_scores.values()))])
         elif mode is SearchMode.hybrid:
@@ -160,16 +136,3 @@ class Searcher:
             if len(passages) == k:
                 break
         return passages
-
-    def _subset(self, filters: Filters) -> np.ndarray:
-        """Positions of the chunks the filters allow (ascending)."""
-        chunks = self.index.chunks
-        allowed = np.isin(chunks.doc_ids, filters.doc_ids) if filters.doc_ids else np.ones(len(chunks.doc_ids), dtype=bool)
-        if filters.year_from is not None:
-            allowed &= self._last_year >= filters.year_from
-        if filters.year_to is not None:
-            allowed &= self._first_year <= filters.year_to
-        positions = chunks.positions_where(allowed)
-        if filters.districts:
-            positions = np.intersect1d(positions, chunks.positions_about(filters.districts), assume_unique=True)
-        return positions

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
+from indexer.filtering import document_years
 from indexer.types import DocumentInfo
-
-from .search import document_years
 
 # A part of a year in a period or title: "T2 2022", "tertialrapport 2", "Q3", "kvartal 3".
 TERTIAL = re.compile(r"\b(?:t|tertial(?:rapport)?\s*)([1-3])\b", re.IGNORECASE)

@@ -20,11 +20,12 @@ from typing import Literal, Protocol, TypeVar
 from rapidfuzz import fuzz
 
 from indexer.cleaning import BOILERPLATE, INLINE_BREAK
+from indexer.filtering import document_years
 from indexer.sentences import sentence_spans
 from indexer.storage import StoredIndex
 from indexer.types import Answer, Citation, Document, DocumentInfo, Section
 
-from .search import Filters, document_years
+from .search import Filters
 from .timeline import period_start
 
 SectionStatus = Literal["added", "removed", "changed", "unchanged"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from eval.gold import Split, load_questions
+from indexer.filtering import document_years
 from service.coverage import (
     EVIDENCE,
     NO_EVIDENCE,
@@ -20,7 +21,7 @@ from service.coverage import (
     coverage,
 )
 from service.schemas.coverage import CoverageResponse, coverage_response
-from service.search import QueryError, document_years
+from service.search import QueryError
 
 MEDBORGARVARDAR = {
     "Spånga-Tensta",

@@ -199,12 +199,12 @@ def test_old_builds_are_pruned_to_the_previous_one(tmp_path, corpus):
 # The atomic swap: a build killed at any moment leaves a loadable index
 
 
-def start_build(index: Path, corpus: Path, stage: str, marker: Path) -> subprocess.Popen:
-    """Start a build in a subprocess that waits at ``stage`` once it gets there."""
+def start_build(index: Path, corpus: Path, stage: str, marker: Path, qdrant_url: str | None = None) -> subprocess.Popen:
+    """Start a build in a subprocess that waits at ``stage`` once it gets there (into Qdrant with ``qdrant_url``)."""
     code = "import sys; from tests.slow_embedder import main; main(sys.argv[1:])"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-c", code, str(index), str(corpus), stage, str(marker)],
+        [sys.executable, "-c", code, str(index), str(corpus), stage, str(marker), *([qdrant_url] if qdrant_url else [])],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

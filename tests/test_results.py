@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from eval.search_floor import OFF_TOPIC, calibrate
+from indexer.filtering import document_years
 from indexer.swedish import WeightedTerm
 from service.highlight import QueryWords, highlights
 from service.results import search_page
-from service.search import Filters, QueryError, document_years
+from service.search import Filters, QueryError
 
 
 def marked(text: str, spans) -> list[str]:

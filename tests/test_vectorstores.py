@@ -10,8 +10,10 @@ import faiss
 import numpy as np
 import pytest
 
-from indexer.qdrant_store import QdrantStore
 from indexer import vectorstore
+from indexer.filtering import Filters
+from indexer.qdrant_engines import DENSE, ClientEngine, EdgeEngine, Point, QdrantEngine, Search
+from indexer.qdrant_store import CHUNK, KIND, QdrantStore, QdrantTarget, conditions
 from indexer.vectorstore import FaissStore, VectorStore
 
 SIZE, DIM = 200, 16
@@ -155,55 +157,108 @@ class TestFaissHnsw(TestFaissFlat):
     kind = "hnsw"
 
 
-class TestQdrantLocal(VectorStoreContract):
-    @pytest.fixture
-    def store(self, vectors, tmp_path):
-        store = QdrantStore.build(vectors, location=str(tmp_path / "qdrant"))
-        yield store
-        store.close()
+def qdrant_store(engine: QdrantEngine, vectors: np.ndarray, collection: str = "stadshus-test") -> QdrantStore:
+    """A collection of ``vectors`` laid out as a build writes chunks (row i is point i), read as a store."""
+    engine.create(collection, QdrantTarget("unused", "stadshus").spec(DIM))
+    engine.upsert(collection, [Point(i, {DENSE: row}, payload={KIND: CHUNK}) for i, row in enumerate(vectors)])
+    engine.seal(collection)
+    return QdrantStore(engine, collection)
+
+
+class QdrantContract(VectorStoreContract):
+    """The contract on a real Qdrant engine; subclasses give ``open_engine(folder)``."""
+
+    def open_engine(self, folder: Path) -> QdrantEngine:
+        raise NotImplementedError
 
     @pytest.fixture
-    def empty_store(self, tmp_path):
-        store = QdrantStore.build(np.zeros((0, DIM), dtype=np.float32), location=str(tmp_path / "empty"))
-        yield store
-        store.close()
+    def engine(self, tmp_path):
+        engine = self.open_engine(tmp_path / "qdrant")
+        yield engine
+        engine.close()
+
+    @pytest.fixture
+    def store(self, engine, vectors) -> QdrantStore:
+        return qdrant_store(engine, vectors)
+
+    @pytest.fixture
+    def empty_store(self, engine) -> QdrantStore:
+        return qdrant_store(engine, np.zeros((0, DIM), dtype=np.float32), "stadshus-empty")
 
     def reopen(self, store: QdrantStore, directory: Path) -> QdrantStore:
-        # Local mode locks its folder: the points must come back from disk in a new client.
-        store.save(directory)
-        store.close()
-        return QdrantStore.load(directory)
+        # The points must come back from disk through a new engine (local mode locks its folder meanwhile).
+        store.engine.close()
+        return QdrantStore(self.open_engine(self.folder(store.engine)), store.collection)
 
-    def test_an_in_memory_store_cannot_be_saved(self, vectors, tmp_path):
-        store = QdrantStore.build(vectors)
-        with pytest.raises(ValueError, match="in-memory"):
-            store.save(tmp_path / "dense")
+    def folder(self, engine: QdrantEngine) -> Path:
+        return Path(engine.location.partition(":")[2])
 
-    def test_load_refuses_a_collection_of_another_size(self, vectors, tmp_path):
-        location = str(tmp_path / "qdrant")
-        saved = QdrantStore.build(vectors, location=location)
-        saved.save(tmp_path / "dense")
-        saved.close()
-        # A later build replaced the collection behind the saved record.
-        QdrantStore.build(vectors[:10], location=location).close()
-        with pytest.raises(ValueError, match="10 points, 200 were saved"):
-            QdrantStore.load(tmp_path / "dense")
-
-    def test_publish_switches_an_alias_and_keeps_the_old_build(self, vectors, query, tmp_path):
-        location = str(tmp_path / "qdrant")
-        first = QdrantStore.build(vectors[:50], location=location, collection="build-1")
-        first.publish("live")
-        first.close()
-        second = QdrantStore.build(vectors, location=location, collection="build-2")
-        second.publish("live")
-        second.close()
-        live = QdrantStore.connect(location, "live")
-        try:
-            assert len(live) == SIZE
-            assert live.search(query, 5)[0].tolist() == exact_top(vectors, query, 5).tolist()
-        finally:
-            live.close()
+    def test_an_alias_switches_in_one_step_and_the_old_collection_stays(self, engine, vectors, query):
+        qdrant_store(engine, vectors[:50], "build-1")
+        engine.point_alias("live", "build-1")
+        qdrant_store(engine, vectors, "build-2")
+        assert engine.alias_target("live") == "build-1"
+        engine.point_alias("live", "build-2")
+        assert engine.alias_target("live") == "build-2"
+        live = QdrantStore(engine, engine.alias_target("live"))
+        assert len(live) == SIZE
+        assert live.search(query, 5)[0].tolist() == exact_top(vectors, query, 5).tolist()
         # Requests still reading the previous build keep working until it is dropped.
-        previous = QdrantStore.connect(location, "build-1")
-        assert len(previous) == 50
-        previous.close()
+        assert len(QdrantStore(engine, "build-1")) == 50
+        engine.drop("build-1")
+        assert "build-1" not in engine.collections()
+
+    def test_payload_filters_select_as_the_positions_do(self, engine, vectors, query):
+        payloads = [{KIND: CHUNK, "doc_id": f"d{i % 4}", "districts": ["Kista"] if i % 3 else [], "year_first": 2015 + i % 5,
+                     "year_last": 2016 + i % 5} for i in range(SIZE)]
+        engine.create("filtered", QdrantTarget("unused", "stadshus").spec(DIM))
+        engine.upsert("filtered", [Point(i, {DENSE: row}, payload=payloads[i]) for i, row in enumerate(vectors)])
+        engine.seal("filtered")
+        where = conditions(Filters(districts=("Kista",), doc_ids=("d1", "d2"), year_from=2018, year_to=2018))
+        allowed = np.array([i for i, p in enumerate(payloads) if p["districts"] and p["doc_id"] in ("d1", "d2")
+                            and p["year_last"] >= 2018 and p["year_first"] <= 2018])
+        ids, scores = engine.search("filtered", [Search(DENSE, query, SIZE, where)])[0]
+        assert sorted(ids.tolist()) == allowed.tolist()
+        assert ids[:5].tolist() == exact_top(vectors, query, 5, allowed).tolist()
+
+
+class TestQdrantLocal(QdrantContract):
+    """qdrant-client's local mode: Qdrant's API and behaviour in pure Python (exact search)."""
+
+    def open_engine(self, folder: Path) -> QdrantEngine:
+        return ClientEngine(f"local:{folder}", None)
+
+
+class TestQdrantEdge(QdrantContract):
+    """qdrant-edge: the Qdrant engine itself in this process (segments, HNSW, payload indexes)."""
+
+    def open_engine(self, folder: Path) -> QdrantEngine:
+        return EdgeEngine(folder)
+
+    def test_a_sealed_collection_is_read_by_a_second_engine_at_once(self, engine, store, vectors, query):
+        # The service reads while a build in another process writes a new collection beside it.
+        other = EdgeEngine(self.folder(engine))
+        try:
+            assert QdrantStore(other, store.collection).search(query, 5)[0].tolist() == exact_top(vectors, query, 5).tolist()
+        finally:
+            other.close()
+
+    def test_an_hnsw_graph_finds_the_exact_neighbours(self, tmp_path):
+        # Enough vectors for the optimiser to build a graph (above the full-scan threshold), ...
+        # clustered, as embeddings of text are (uniform noise in 256 dimensions has no neighbours to speak of).
+        rng = np.random.default_rng(9)
+        centres = rng.standard_normal((60, 256))
+        rows = normalised(centres[rng.integers(0, 60, 12_000)] + 0.6 * rng.standard_normal((12_000, 256)))
+        engine = EdgeEngine(tmp_path / "big")
+        try:
+            engine.create("big", QdrantTarget("unused", "stadshus").spec(256))
+            engine.upsert("big", [Point(i, {DENSE: row}, payload={KIND: CHUNK}) for i, row in enumerate(rows)])
+            engine.seal("big")
+            assert engine._shard("big").info().indexed_vectors_count == len(rows)
+            store = QdrantStore(engine, "big")
+            queries = normalised(centres[:20] + 0.6 * rng.standard_normal((20, 256)))
+            found = [set(store.search(q, 10)[0].tolist()) & set(exact_top(rows, q, 10).tolist()) for q in queries]
+            # ... whose walk finds nearly all of the exact top 10 (HNSW M=32, ef 96, as FAISS's).
+            assert sum(map(len, found)) / (10 * len(queries)) >= 0.95
+        finally:
+            engine.close()

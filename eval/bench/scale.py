@@ -1,18 +1,21 @@
 """Scale: synthetic corpora of 10k, 100k and 1M chunks, each measured in its own child process.
 
-    python -m eval.bench.scale [--quick] [--sizes 10000,100000]
+    python -m eval.bench.scale [--quick] [--sizes 10000,100000] [--store qdrant]
 
 Lexical side: realistic Swedish text, chunks recombined from the corpus's own sentences (as many words as
 the real chunks have), with a few compounds of corpus words drawn from a Zipf distribution so the
 vocabulary grows with the corpus as real vocabularies do. Dense side: normalised vectors of the
 embedder's dimension, clustered around topic centres so nearest neighbours are meaningful and HNSW recall
 is a real measurement. For each store: build time, memory (RSS delta, split into private and file-backed
-pages), disk size, and latency over 200 queries of the store as the service loads it. Qdrant runs in local
-mode at 10k and 100k only. Then the whole served path: a complete index build of that size (documents, chunk
-records, the vector store the service picks, BM25) loaded by ``load_index`` and searched through the
-service's ``Searcher``, with the serving process's memory, and the time ``verify_build`` takes to check
-every file of that build against its manifest (which ``load_index`` does first). ``--served-only`` measures
-the served path alone.
+pages), disk size, and latency over 200 queries of the store as the service loads it. Qdrant (the dense
+side of a Stadshus collection on qdrant-edge, the Qdrant engine in process, with the service's HNSW
+settings) runs at 10k and 100k only. Then the whole served path: a complete index build of that size
+(documents, chunk records, the vector store the service picks, BM25) loaded by ``load_index`` and searched
+through the service's ``Searcher``, with the serving process's memory, and the time ``verify_build`` takes
+to check every file of that build against its manifest (which ``load_index`` does first).
+``--served-only`` measures the served path alone. ``--store qdrant`` measures Qdrant beside FAISS flat
+and HNSW at every size, on the same vectors and queries in one run (BM25 and the served path, which are
+the FAISS path's, are left to the default run); its figures replace those stores' entries of each size.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ MODULE = "eval.bench.scale"
 RESULTS_FILE = RESULTS_DIR / "scale.json"
 SIZES = (10_000, 100_000, 1_000_000)
 QDRANT_MAX = 100_000
+QDRANT_COLLECTION = "bench"
+QDRANT_BATCH = 1_000
 DIM = 384
 QUERIES = 200
 DEPTH = 50  # the service's search_candidates: what each retriever is asked for
@@ -152,9 +157,17 @@ def prepare(size: int, scratch: Path) -> dict:
     return {"clusters": clusters, "generate_seconds": round(generate_seconds, 3), "vectors_mb": round(vectors.nbytes / 2**20, 1)}
 
 
+def qdrant_target(folder: Path):
+    """The collection layout the service builds (HNSW m=32, ef_construct=80, as FAISS HNSW), on edge."""
+    from indexer.qdrant_store import QdrantTarget
+
+    return QdrantTarget(url=f"edge:{folder}", alias=QDRANT_COLLECTION)
+
+
 def build_store(store: str, scratch: Path) -> dict:
     """Build one store from ``scratch/vectors.npy`` and save it; time and memory of the build alone."""
-    from indexer.qdrant_store import QdrantStore
+    from indexer.qdrant_engines import DENSE, Point, open_engine
+    from indexer.qdrant_store import CHUNK, KIND
     from indexer.vectorstore import FaissStore
 
     vectors = np.load(scratch / "vectors.npy")
@@ -162,11 +175,16 @@ def build_store(store: str, scratch: Path) -> dict:
     before = memory()
     started = time.perf_counter()
     if store == "qdrant":
-        built = QdrantStore.build(vectors, location=str(scratch / "qdrant"))
+        folder = scratch / "qdrant"
+        engine = open_engine(f"edge:{folder}")
+        engine.create(QDRANT_COLLECTION, qdrant_target(folder).spec(vectors.shape[1]))
+        for begin in range(0, len(vectors), QDRANT_BATCH):
+            batch = range(begin, min(begin + QDRANT_BATCH, len(vectors)))
+            engine.upsert(QDRANT_COLLECTION, [Point(i, {DENSE: vectors[i]}, payload={KIND: CHUNK}) for i in batch])
+        engine.seal(QDRANT_COLLECTION)
         seconds = time.perf_counter() - started
         grown = delta(before)
-        built.close()
-        folder = scratch / "qdrant"
+        engine.close()
     else:
         built = FaissStore(vectors, kind=store)
         seconds = time.perf_counter() - started
@@ -181,6 +199,7 @@ def query_store(store: str, scratch: Path) -> dict:
     FAISS also the bare index searched with all OpenMP threads."""
     import faiss
 
+    from indexer.qdrant_engines import open_engine
     from indexer.qdrant_store import QdrantStore
     from indexer.vectorstore import FaissStore
 
@@ -190,7 +209,7 @@ def query_store(store: str, scratch: Path) -> dict:
     before = memory()
     started = time.perf_counter()
     if store == "qdrant":
-        loaded = QdrantStore.connect(str(scratch / "qdrant"))
+        loaded = QdrantStore(open_engine(f"edge:{scratch / 'qdrant'}"), QDRANT_COLLECTION)
     else:
         loaded = FaissStore.load(scratch / f"faiss-{store}")
     load_seconds = time.perf_counter() - started
@@ -202,7 +221,7 @@ def query_store(store: str, scratch: Path) -> dict:
         "loaded_memory_after_queries": delta(before),
     }
     if store == "qdrant":
-        loaded.close()
+        loaded.engine.close()
         return result
     # The bare FAISS index read into memory (what each worker held before FaissStore mapped it) and searched
     # with all OpenMP threads (as FaissStore searched before it pinned one thread per query).
@@ -441,18 +460,23 @@ def query_served(scratch: Path) -> dict:
     }
 
 
-def measure(size: int, served_only: bool = False) -> dict:
-    """Every measurement of one size (or the served index's only), each step in its own child so its memory
-    delta is its own."""
+def measure(size: int, served_only: bool = False, store: str = "faiss") -> dict:
+    """Every measurement of one size (or the served index's only; with ``store`` "qdrant" the dense stores
+    side by side only), each step in its own child so its memory delta is its own."""
     result: dict = {"size": size}
     with tempfile.TemporaryDirectory(prefix="stadshus-scale-") as scratch:
         result["vectors"] = run_child(MODULE, "--child", "prepare", "--size", str(size), "--scratch", scratch)
-        stores = () if served_only else ("flat", "hnsw", "qdrant") if size <= QDRANT_MAX else ("flat", "hnsw")
+        if store == "qdrant":
+            stores: tuple[str, ...] = ("flat", "hnsw", "qdrant")
+        else:
+            stores = () if served_only else ("flat", "hnsw", "qdrant") if size <= QDRANT_MAX else ("flat", "hnsw")
         for store in stores:
             print(f"  {store} ...", flush=True)
             built = run_child(MODULE, "--child", f"build-{store}", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
             queried = run_child(MODULE, "--child", f"query-{store}", "--size", str(size), "--scratch", scratch)
-            result["qdrant_local" if store == "qdrant" else f"faiss_{store}"] = {**built, **queried}
+            result["qdrant_edge" if store == "qdrant" else f"faiss_{store}"] = {**built, **queried}
+        if store == "qdrant":
+            return result
         if not served_only:
             print("  bm25 ...", flush=True)
             built = run_child(MODULE, "--child", "build-bm25", "--size", str(size), "--scratch", scratch, timeout=4 * 3600)
@@ -480,17 +504,28 @@ def child(step: str, size: int, scratch: Path) -> dict:
     return build_store(store, scratch) if action == "build" else query_store(store, scratch)
 
 
-def run(sizes: tuple[int, ...], served_only: bool = False) -> dict:
+def run(sizes: tuple[int, ...], served_only: bool = False, store: str = "faiss") -> dict:
     """One child per size, then the table and ``results/scale.json`` (merged with earlier sizes' results;
-    with ``served_only``, only a size's ``served`` entry is replaced)."""
+    with ``served_only``, only a size's ``served`` entry is replaced; with ``store`` "qdrant", only its
+    dense stores' entries, beside the run's conditions as ``qdrant_run``)."""
     started_load = load_average()
     # Sizes measured earlier (the 1M run is long) are kept unless measured again.
     measured = json.loads(RESULTS_FILE.read_text("utf-8")).get("sizes", {}) if RESULTS_FILE.exists() else {}
     for size in sizes:
         print(f"measuring {size:,} chunks ...", flush=True)
-        outcome = measure(size, served_only)
+        size_load = load_average()
+        outcome = measure(size, served_only, store)
         outcome["load_average_after"] = load_average()
-        if served_only:
+        if store == "qdrant":
+            entry = measured.setdefault(str(size), {"size": size})
+            entry.pop("qdrant_local", None)  # the old dense-only figures of qdrant-client's local mode
+            entry.update({name: outcome[name] for name in ("faiss_flat", "faiss_hnsw", "qdrant_edge")})
+            entry["qdrant_run"] = {
+                "vectors": outcome["vectors"],
+                "load_average_before": size_load,
+                "load_average_after": outcome["load_average_after"],
+            }
+        elif served_only:
             entry = measured.setdefault(str(size), {"size": size})
             entry["served"] = outcome["served"]
             entry["served_load_average_after"] = outcome["load_average_after"]
@@ -499,7 +534,7 @@ def run(sizes: tuple[int, ...], served_only: bool = False) -> dict:
     rows = []
     for key in sorted(measured, key=int):
         entry = measured[key]
-        for store in ("faiss_flat", "faiss_hnsw", "qdrant_local", "bm25"):
+        for store in ("faiss_flat", "faiss_hnsw", "qdrant_local", "qdrant_edge", "bm25"):
             if store not in entry:
                 continue
             m = entry[store]
@@ -545,6 +580,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10k chunks only.")
     parser.add_argument("--sizes", help="Comma-separated sizes (default: 10000,100000,1000000).")
     parser.add_argument("--served-only", action="store_true", help="Only the served index (build, verify, load, search).")
+    parser.add_argument(
+        "--store", choices=("faiss", "qdrant"), default="faiss",
+        help="qdrant: Qdrant beside FAISS flat and HNSW at every size (the dense stores only).",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
@@ -559,7 +598,7 @@ def main() -> None:
     if any(size < 1000 for size in sizes):
         raise SystemExit("each size must be at least 1000 chunks")
     try:
-        run(sizes, arguments.served_only)
+        run(sizes, arguments.served_only, arguments.store)
     except BenchError as exc:
         raise SystemExit(f"scale benchmark failed: {exc}") from None
 

@@ -18,14 +18,16 @@ from pathlib import Path
 from indexer.buildlog import error_text
 from indexer.embedders import EmbedderError
 from indexer.pipeline import build_index
+from indexer.qdrant_store import QdrantTarget
 from indexer.settings import Settings
-from indexer.storage import IndexProblem, current_build
+from indexer.storage import IndexProblem, served_build
 from service.engine import Engine, load_engine
 from service.search import SearchMode
 
 from .errors import unavailable_message
 
-#: How often a request may look for a newer build (one stat of the `current` link).
+#: How often a request may look for a newer build (one stat of the `current` link, or with Qdrant one
+#: request for its alias).
 RELOAD_CHECK_SECONDS = 1.0
 #: How long /healthz trusts its last search of the served index.
 PROBE_SECONDS = 5.0
@@ -78,7 +80,7 @@ class ServiceState:
         now = time.monotonic()
         if now - self._checked >= RELOAD_CHECK_SECONDS:
             self._checked = now
-            target = _current_target(Path(self.settings.index_dir))
+            target = _current_target(self.settings)
             serving = self.engine.build if self.engine is not None else None
             if target not in (None, serving, self._failed):
                 self._reload_in_background()
@@ -102,7 +104,7 @@ class ServiceState:
         threading.Thread(target=self._reload, name="stadshus-reload", daemon=True).start()
 
     def _reload(self) -> None:
-        target = _current_target(Path(self.settings.index_dir))
+        target = _current_target(self.settings)
         try:
             embedder = self.engine.embedder if self.engine is not None else None
             self.engine = load_engine(self.settings, embedder=embedder)
@@ -174,9 +176,9 @@ def _search_problem(engine: Engine) -> str | None:
     return None
 
 
-def _current_target(index_dir: Path) -> Path | None:
+def _current_target(settings: Settings) -> Path | None:
     try:
-        return current_build(index_dir)
+        return served_build(Path(settings.index_dir), QdrantTarget.from_settings(settings))
     except IndexProblem:
         return None
 
