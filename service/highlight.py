@@ -48,4 +48,13 @@ class QueryWords:
 
 def highlights(text: str, words: QueryWords) -> list[tuple[int, int]]:
     """Offsets (start, end) in ``text`` of the words that match the query, in text order."""
-    return [(m.start(), m.end()) for m in TEXT_WORD.finditer(text) if words.matches(stem_word(m.group().lower()))]
+    # A passage repeats its words: each distinct one is stemmed and matched once.
+    matching: dict[str, bool] = {}
+    spans = []
+    for match in TEXT_WORD.finditer(text):
+        word = match.group().lower()
+        if word not in matching:
+            matching[word] = words.matches(stem_word(word))
+        if matching[word]:
+            spans.append((match.start(), match.end()))
+    return spans

@@ -111,9 +111,8 @@ class Searcher:
         if not named:
             return ranked
         chunks = self.index.chunks
-        about = [pair for pair in ranked if not named.isdisjoint(chunks.districts(pair[0]))]
-        others = [pair for pair in ranked if named.isdisjoint(chunks.districts(pair[0]))]
-        return about + others
+        about = [not named.isdisjoint(chunks.districts(position)) for position, _ in ranked]
+        return [pair for pair, near in zip(ranked, about) if near] + [pair for pair, near in zip(ranked, about) if not near]
 
     def passages(self, ranked: list[tuple[int, float]], k: int, collapse: bool) -> list[Passage]:
         """The first ``k`` passages of ``ranked`` (chunk position, score) pairs, numbered from 1. With

@@ -6,9 +6,9 @@ import pytest
 
 from eval.search_floor import OFF_TOPIC, calibrate
 from indexer.filtering import document_years
-from indexer.swedish import WeightedTerm
+from indexer.swedish import WeightedTerm, tokenize
 from service.highlight import QueryWords, highlights
-from service.results import search_page
+from service.results import relevance, search_page
 from service.search import Filters, QueryError
 
 
@@ -45,6 +45,17 @@ def test_each_hit_marks_the_query_words_by_offsets(engine):
         assert hit.matched or hit.dense >= engine.settings.search_min_dense
         for start, end in hit.highlights:
             assert 0 <= start < end <= len(hit.passage.chunk.text)
+
+
+@pytest.mark.parametrize("query", ["medborgarvärdar i Skärholmen", "trygghetsvandringar", "Söder andan", "qwxz blörp"])
+def test_a_hit_matches_when_its_indexed_text_holds_a_query_term(engine, query):
+    # relevance reads this off the BM25 postings; here it is worked out from the words themselves.
+    terms = {t.term for t in engine.index.lexical.query_terms(query)}
+    positions = list(range(len(engine.index.chunks)))
+    _, matched = relevance(engine, query, positions)
+    holding = [not terms.isdisjoint(tokenize(engine.index.chunks[p].indexed_text)) for p in positions]
+    assert matched.tolist() == holding
+    assert any(holding) or query == "qwxz blörp"
 
 
 @pytest.mark.parametrize("query", ["qwxz blörp", "recipe for pancakes", "Harry Potter"])
