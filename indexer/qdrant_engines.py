@@ -17,7 +17,8 @@ import importlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -203,6 +204,9 @@ class ClientEngine:
             folder = Path(url.removeprefix("local:"))
             folder.mkdir(parents=True, exist_ok=True)
             self._client = client_module.QdrantClient(path=str(folder))
+        # Closed when the engine goes, or at exit while modules can still be imported: left to the client's
+        # own __del__ at interpreter shutdown, local mode prints an ImportError traceback.
+        weakref.finalize(self, self._client.close)
         try:
             self._client.get_collections()
         except Exception as exc:  # the client raises transport errors of several libraries
@@ -273,16 +277,12 @@ class ClientEngine:
         return {int(r.id): np.asarray(r.vector[using], dtype=np.float32) for r in found if r.vector and using in r.vector}
 
     def scroll(self, name: str, using: str, fields: Sequence[str]) -> Iterator[tuple[int, dict[str, Any], np.ndarray]]:
-        offset = None
-        while True:
-            records, offset = self._client.scroll(
+        return _scrolled(
+            lambda offset: self._client.scroll(
                 name, limit=UPLOAD_BATCH, offset=offset, with_payload=list(fields), with_vectors=[using]
-            )
-            for record in records:
-                if record.vector and using in record.vector:
-                    yield int(record.id), record.payload or {}, np.asarray(record.vector[using], dtype=np.float32)
-            if offset is None:
-                return
+            ),
+            using,
+        )
 
     def count(self, name: str, where: Sequence[Condition] = ()) -> int:
         return self._client.count(name, count_filter=self._filter(where), exact=True).count
@@ -330,6 +330,21 @@ def _client_vector(m: Any, vector: np.ndarray | SparseVector) -> Any:
     if isinstance(vector, SparseVector):
         return m.SparseVector(indices=vector.indices.tolist(), values=vector.values.tolist())
     return np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
+
+
+def _scrolled(
+    page: Callable[[Any], tuple[Sequence[Any], Any]], using: str
+) -> Iterator[tuple[int, dict[str, Any], np.ndarray]]:
+    """The points of a collection that have vector ``using``, page by page: ``page(offset)`` gives a page
+    of records and the next offset (None after the last), as both engines' scroll does."""
+    offset = None
+    while True:
+        records, offset = page(offset)
+        for record in records:
+            if record.vector and using in record.vector:
+                yield int(record.id), record.payload or {}, np.asarray(record.vector[using], dtype=np.float32)
+        if offset is None:
+            return
 
 
 def _ranking(pairs: list[tuple[Any, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -434,17 +449,13 @@ class EdgeEngine:
         return {int(r.id): np.asarray(r.vector[using], dtype=np.float32) for r in found if r.vector and using in r.vector}
 
     def scroll(self, name: str, using: str, fields: Sequence[str]) -> Iterator[tuple[int, dict[str, Any], np.ndarray]]:
-        e = self.edge
-        shard, offset = self._shard(name), None
-        while True:
-            records, offset = shard.scroll(
+        e, shard = self.edge, self._shard(name)
+        return _scrolled(
+            lambda offset: shard.scroll(
                 e.ScrollRequest(offset=offset, limit=UPLOAD_BATCH, with_payload=list(fields), with_vector=[using])
-            )
-            for record in records:
-                if record.vector and using in record.vector:
-                    yield int(record.id), record.payload or {}, np.asarray(record.vector[using], dtype=np.float32)
-            if offset is None:
-                return
+            ),
+            using,
+        )
 
     def count(self, name: str, where: Sequence[Condition] = ()) -> int:
         return self._shard(name).count(self.edge.CountRequest(exact=True, filter=self._filter(where)))

@@ -4,6 +4,7 @@ dropped, and clear messages when Qdrant is missing or misconfigured."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -181,3 +182,12 @@ def test_sentence_vectors_live_in_the_collection_and_are_reused(tmp_path, corpus
     embedder = HashEmbedder()
     again = build(corpus, tmp_path / "index", url, embedder)
     assert embedder.calls == again.sentences_embedded == 0 and again.sentences == report.sentences
+
+
+def test_a_process_that_leaves_its_engine_open_exits_without_a_traceback(url):
+    # The CLI never closes the process's engine; local mode's client must not fail at interpreter shutdown.
+    script = f"from indexer.qdrant_engines import open_engine; print(open_engine({url!r}).collections())"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert "Traceback" not in done.stderr, done.stderr
