@@ -10,7 +10,7 @@
    for any other embedder).
 3. The thresholds the answer forms read (``answer``, ``second``, ``district``, ``actor``) are
    chosen one at a time, in two rounds, each by the share of right outcomes on the dev questions it
-   decides; of equally good values the middle one is kept.
+   decides; of equally good values, those with the best list F1, and of these the middle one.
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ def fit_model(x: np.ndarray, y: np.ndarray, features: Sequence[str], embedder: s
 
 
 def choose_thresholds(engine: Engine, model: EvidenceModel, questions: Sequence[Question], rounds: int = 2) -> dict[str, float]:
-    """Each threshold in turn set to the grid value with the most right outcomes among the questions it decides."""
+    """Each threshold in turn set to the grid value with the most right outcomes among the questions it
+    decides, and of those, the best list F1."""
     thresholds = dict(model.thresholds)
     for _ in range(rounds):
         for name, values in GRID.items():
@@ -115,7 +116,8 @@ def choose_thresholds(engine: Engine, model: EvidenceModel, questions: Sequence[
                 trial = model.model_copy(update={"thresholds": {**thresholds, name: value}})
                 answerer = Answerer(engine.searcher, engine.settings, model=trial)
                 result = evaluate_answers(answerer.ask, decided, engine.index)
-                scores.append(result.scores.right_rate)
+                # Ties in right outcomes (a few questions decide a threshold) go to the more complete lists.
+                scores.append((result.scores.right_rate, result.scores.districts.f1 + result.scores.actors.f1))
             best = max(scores)
             tied = [value for value, score in zip(values, scores) if score == best]
             thresholds[name] = tied[len(tied) // 2]

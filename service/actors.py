@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 
 # Word endings (and whole words) that name an organisation, an authority or a group of actors.
 ORGANISATION_WORD = re.compile(
@@ -92,6 +93,45 @@ def actor_key(name: str) -> str:
     key = re.sub(r"\bab\b", " ", name.lower())
     key = " ".join(re.findall(r"[\wåäöé]+", key))
     return key[:-1] if key.endswith("s") and len(key) > 4 and not key.endswith(("ss", "ens", "ers")) else key
+
+
+class ActorKind(str, Enum):
+    """The kind of actor a list question asks for by its noun, when it asks for one kind only."""
+
+    company = "företag"
+    public_body = "myndighet"
+
+
+# "Vilka bolag ...", "Vilka andra myndigheter ...", "Which companies ...": a kind noun right after the
+# question word, and not one of two ("Vilka företag och organisationer").
+ASKED_KINDS = {
+    ActorKind.company: r"bolag(?:en)?|företag(?:en)?|bostadsbolag(?:en)?|companies|businesses|firms",
+    ActorKind.public_body: r"myndighet(?:er|erna)|nämnd(?:er|erna)|förvaltning(?:ar|arna)|authorities|agencies|"
+    r"(?:city\s+)?departments",
+}
+KIND_AFTER = r"\b(?:vilka|vilken|vilket|which|what)\s+(?:andra\s+|other\s+|av\s+de\s+)?(?:{})\b(?!\s+(?:och|eller|samt|and|or)\b)"
+# A public body by its name's last word ("Utbildningsnämnden", "Region Stockholm", "Förvaltningsledningens stab").
+PUBLIC_BODY = re.compile(
+    r"(?:förvaltning|kontor|nämnd|myndighet|polis|kommun|verk|kassa|förmedling|styrelse|landsting|inspektion|"
+    r"polisområde|stab|enhet|brandförsvar|råd)(?:en|et|er|erna|ar|arna|n|na)?$|"
+    r"^(?:region|polisen|inspektionen|förvaltning\w*|stadsdels\w*)\b",
+    re.I,
+)
+
+
+def asked_kind(question: str) -> ActorKind | None:
+    """The one kind of actor ``question`` asks for ("Vilka bolag ..."), or None for actors of any kind."""
+    kinds = [kind for kind, nouns in ASKED_KINDS.items() if re.search(KIND_AFTER.format(nouns), question, re.I)]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def of_kind(name: str, kind: ActorKind) -> bool:
+    """Whether the actor ``name`` can be of ``kind``: a company is no public body and no common noun
+    ("organisation"); a public body is named like one."""
+    public = bool(PUBLIC_BODY.search(name.strip()))
+    if kind is ActorKind.public_body:
+        return public
+    return not public and not (name.islower() and " " not in name.strip())
 
 
 # Words that may join the parts of a name ("Fastighetsägare i Järva", "Inspektionen för vård och omsorg").

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from indexer.filtering import document_years
 from indexer.sentences import INSTRUCTION, is_fragment
+from indexer.swedish import tokenize
 from indexer.types import Answer, Citation, DistrictFinding, DocumentInfo, Involvement, Passage
 
-from .actors import GENERIC, actor_key, actors_in
+from .actors import GENERIC, actor_key, actors_in, asked_kind, of_kind
 from .analysis import Asked, Part, QuestionAnalysis
 from .attribution import credited, own_districts, places_named, same_text, strongest
 from .evidence import FEATURES, Candidate, EvidenceScorer
@@ -39,6 +40,10 @@ MOST_ACTORS = 30
 # A sentence on the topic of an actor list is read with this many sentences after it: who took part is
 # often said a sentence or two after what took place.
 ACTOR_FOLLOWING = 3
+# A sentence that announces a list ("samverka med följande nämnder och bolag") is read further, into the
+# subsections under its own, where the list often stands under headings of its own.
+ANNOUNCES_LIST = re.compile(r"\bföljande\b|:\s*$", re.I)
+LISTED_FOLLOWING = 8
 # What a question asks for that a sentence can be seen to lack (beyond these, what ``Part.wants``).
 KIND_GAPS = {Asked.number: "antal", Asked.date: "tidpunkt"}
 # How many headings of a section path lead the quotes of a fact.
@@ -99,7 +104,8 @@ class Composer:
             return True
         named = places_named(self.gazetteer, candidate.text)
         wanted = {p.lower() for p in analysis.places}
-        return not named or bool(named & wanted)
+        # A place whose name begins with the wanted one lies in it ("Kista Science City", "Husby gård").
+        return not named or any(n == w or n.startswith(w + " ") for n in named for w in wanted)
 
     # Facts
 
@@ -201,7 +207,8 @@ class Composer:
         if not probable:
             return {}
         floor = self.thresholds["actor_second"] * probable[0].probability
-        asked_about = {actor_key(m.name) for m in actors_in(analysis.text)}
+        asked_about = {actor_key(m.name): frozenset(tokenize(m.name)) for m in actors_in(analysis.text)}
+        kind = asked_kind(analysis.text)
         found: dict[str, tuple[str, list[Candidate]]] = {}
         for candidate in probable:
             if candidate.probability < floor or len(found) >= MOST_ACTORS:
@@ -212,19 +219,24 @@ class Composer:
             sentences = [candidate] if named else [candidate, *self._paragraph(candidate)]
             for sentence in sentences:
                 for name in named if sentence is candidate else self._actors_named(sentence, asked_about):
+                    if kind is not None and not of_kind(name, kind):
+                        continue
                     _, cited = found.setdefault(actor_key(name), (name, []))
                     if all(s.row != sentence.row for s in cited):
                         cited.append(sentence)
         return found
 
-    def _actors_named(self, candidate: Candidate, asked_about: set[str]) -> list[str]:
-        """The actors a sentence names, less places and the actors the question itself names."""
+    def _actors_named(self, candidate: Candidate, asked_about: dict[str, frozenset[str]]) -> list[str]:
+        """The actors a sentence names, less places and the actors the question itself names, also when
+        inflected or named in full ("Centralstationen" asks about "Stockholms Centralstation"). ``asked_about``
+        holds the question's actors by key, with their stems."""
         names = []
         for mention in actors_in(candidate.text):
             key = actor_key(mention.name)
+            stems = frozenset(tokenize(mention.name))
             if self._is_place(mention.name) or key in asked_about or any(
                 key in other or other in key for other in asked_about if len(other) > 3
-            ):
+            ) or any(asked and asked <= stems for asked in asked_about.values()):
                 continue
             names.append(mention.name)
         return names
@@ -237,12 +249,15 @@ class Composer:
         return candidate.probability >= threshold or anchored
 
     def _paragraph(self, candidate: Candidate) -> list[Candidate]:
-        """The sentences after ``candidate`` in its section, up to ``ACTOR_FOLLOWING`` of them."""
+        """The sentences after ``candidate`` in its section, up to ``ACTOR_FOLLOWING`` of them; after a
+        sentence announcing a list, up to ``LISTED_FOLLOWING`` of them in its section and those under it."""
+        announces = bool(ANNOUNCES_LIST.search(candidate.text))
+        within, most = (candidate.section, LISTED_FOLLOWING) if announces else (None, ACTOR_FOLLOWING)
         following: list[Candidate] = []
-        current = self.evidence.following(candidate)
-        while current is not None and len(following) < ACTOR_FOLLOWING:
+        current = self.evidence.following(candidate, within)
+        while current is not None and len(following) < most:
             following.append(current)
-            current = self.evidence.following(current)
+            current = self.evidence.following(current, within)
         return following
 
     def _is_place(self, name: str) -> bool:

@@ -279,17 +279,37 @@ class EvidenceScorer:
         ]
         return sorted(scored, key=lambda c: (-c.probability, c.passage.rank, c.start))
 
-    def following(self, candidate: Candidate) -> Candidate | None:
-        """The next sentence of the same section, if there is one (to continue an answer)."""
+    def following(self, candidate: Candidate, within: int | None = None) -> Candidate | None:
+        """The next sentence of the same section, if there is one (to continue an answer). Given ``within``,
+        the next sentence of that section or of one nested under it: a list announced with "följande" often
+        stands under subheadings of its own. The sentence cites the passage that holds it."""
         table = self.index.sentences
         row = candidate.row + 1
-        if row >= len(table) or table.documents[row] != table.documents[candidate.row] or table.sections[row] != candidate.section:
+        if row >= len(table) or table.documents[row] != table.documents[candidate.row] or table.flags[row] & FORM:
             return None
-        if table.flags[row] & FORM:
-            return None
-        start, end = (int(v) for v in table.spans[row])
+        section = int(table.sections[row])
         document = self.index.documents[candidate.passage.chunk.doc_id]
-        return Candidate(candidate.passage, row, start, end, document.text[start:end], candidate.section, 0.0, frozenset())
+        if section != candidate.section:
+            paths = [s.path for s in document.sections]
+            if within is None or paths[section][: len(paths[within])] != paths[within]:
+                return None
+        start, end = (int(v) for v in table.spans[row])
+        passage = self._passage_holding(candidate.passage, start, end)
+        if passage is None:
+            return None
+        return Candidate(passage, row, start, end, document.text[start:end], section, 0.0, frozenset())
+
+    def _passage_holding(self, passage: Passage, start: int, end: int) -> Passage | None:
+        """``passage`` if it holds the text ``start:end`` of its document, else a chunk of the document that
+        does, as a passage of the same rank."""
+        if passage.chunk.start <= start and end <= passage.chunk.end:
+            return passage
+        chunks = self.index.chunks
+        for position in chunks.positions_of_documents([passage.chunk.doc_id]):
+            chunk = chunks[int(position)]
+            if chunk.start <= start and end <= chunk.end:
+                return Passage(chunk, passage.title, 0.0, passage.rank)
+        return None
 
     # Helpers
 

@@ -10,7 +10,7 @@ import pytest
 
 from indexer.sentences import FORM, FRAGMENT, SHARED, SentenceRows, SentenceTable, sentence_flags, text_key
 from indexer.types import Answer, Citation, DistrictFinding, Document, Section
-from service.actors import actor_key, actors_in, is_actor
+from service.actors import ActorKind, actor_key, actors_in, asked_kind, is_actor, of_kind
 from service.attribution import credited, involvement, strongest
 from service.analysis import analyse
 from service.checks import problems
@@ -30,6 +30,42 @@ from service.evidence import type_fit
 )
 def test_actors_are_found_by_the_shape_of_their_names(sentence, expected):
     assert expected <= {actor_key(m.name) for m in actors_in(sentence)}
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Vilka bolag vill Rinkeby-Kista samverka med?", ActorKind.company),
+        ("Med vilka företag samarbetar Norrmalm?", ActorKind.company),
+        ("Which companies take part in the project?", ActorKind.company),
+        ("Vilka andra myndigheter deltar?", ActorKind.public_body),
+        # Two kinds, or none, ask for actors of any kind; a kind word elsewhere is not what is asked for.
+        ("Vilka företag och organisationer är med i projektet?", None),
+        ("Vilka andra aktörer än stadsdelsförvaltningen deltog?", None),
+        ("Med vilka samverkar Rinkeby-Kista mot välfärdsfusk?", None),
+    ],
+)
+def test_a_list_question_may_ask_for_one_kind_of_actor(question, kind):
+    assert asked_kind(question) is kind
+
+
+@pytest.mark.parametrize(
+    ("name", "company"),
+    [
+        ("Familjebostäder", True),
+        ("Stockholm Business Region", True),
+        ("SISAB", True),
+        ("Jernhusen", True),
+        ("Utbildningsnämnden", False),
+        ("Skatteverket", False),
+        ("Region Stockholm", False),
+        ("Förvaltningsledningens stab", False),
+        ("organisation", False),
+    ],
+)
+def test_an_actor_is_a_company_or_a_public_body_by_its_name(name, company):
+    assert of_kind(name, ActorKind.company) is company
+    assert of_kind(name, ActorKind.public_body) is (company is False and name != "organisation")
 
 
 def test_the_writer_itself_and_places_are_not_actors():

@@ -58,6 +58,33 @@ def test_a_list_of_actors_cites_each(ask, engine):
     assert not names & {d.lower() for d in engine.gazetteer.names}
 
 
+def test_an_actor_list_reads_a_list_announced_under_subheadings_and_keeps_to_the_kind_asked(ask, engine):
+    # "... samverka med följande nämnder och bolag": the companies stand under the subheading "Bolagsstyrelser".
+    answer = ask("Med vilka bolag tänker Rinkeby-Kista samverka i sitt lokala utvecklingsarbete?")
+    served(answer, engine)
+    names = {line.name.lower() for line in answer.actors}
+    assert {"familjebostäder", "svenska bostäder", "stockholmshem", "sisab"} <= names
+    assert not any(name.endswith("nämnden") for name in names)
+
+
+def test_an_actor_list_does_not_count_the_place_the_question_names_as_the_answer(ask, engine):
+    # The first sentence names "Stockholms Centralstation", which the question asks about; who took part
+    # is said two sentences later.
+    answer = ask("Vilka var med och tog fram samverkansöverenskommelsen för Centralstationen?")
+    served(answer, engine)
+    names = {line.name.lower() for line in answer.actors}
+    assert {"jernhusen", "socialförvaltningen"} <= names
+    assert "stockholms centralstation" not in names
+
+
+def test_an_actor_list_in_a_place_admits_a_place_named_after_it(ask, engine):
+    # "... i samverkan med näringslivet (Bintel och Norrsidan) och Kista Science City": in Kista.
+    answer = ask("Vem samarbetar man med kring de smarta papperskorgarna i Kista?")
+    served(answer, engine)
+    assert answer.supported
+    assert {"bintel", "norrsidan"} <= {line.name.lower() for line in answer.actors}
+
+
 def test_a_year_the_documents_do_not_cover_is_said_plainly(ask, engine):
     answer = ask("Hur många narkotikabrott rapporterades vid Observatorielunden under 2019?")
     served(answer, engine)
