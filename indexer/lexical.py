@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +17,8 @@ import numpy as np
 from .swedish import QueryExpander, WeightedTerm, tokenize_many
 
 PARAMS_FILE = "stadshus_lexical.json"
+#: Queries whose terms and matching chunks are kept (a search page asks for each several times).
+QUERY_CACHE = 256
 
 
 class LexicalIndex(Protocol):
@@ -52,6 +55,9 @@ class BM25Index:
         # bm25s's term-major score matrix, as plain arrays (indexing a np.memmap costs more per call).
         self._postings = {name: np.asarray(model.scores[name]) for name in ("indptr", "indices", "data")} if size else {}
         self._expander = QueryExpander(self.document_frequency, size, max_distance)
+        # A search page scores a query's terms for its ranking and again for its relevance floor and highlights.
+        self._terms = lru_cache(maxsize=QUERY_CACHE)(self._query_terms)
+        self._matches = lru_cache(maxsize=QUERY_CACHE)(self._query_matches)
 
     @staticmethod
     def _document_frequency(model: bm25s.BM25) -> dict[str, int]:
@@ -71,9 +77,13 @@ class BM25Index:
         return self._size
 
     def query_terms(self, query: str, expand: bool = True) -> list[WeightedTerm]:
+        return list(self._terms(query, expand))
+
+    def _query_terms(self, query: str, expand: bool) -> tuple[WeightedTerm, ...]:
         if expand:
-            return self._expander.terms(query, self.stem)
-        return [WeightedTerm(term, 1.0, "query", term) for term in dict.fromkeys(tokenize_many([query], self.stem)[0])]
+            return tuple(self._expander.terms(query, self.stem))
+        return tuple(WeightedTerm(term, 1.0, "query", term) for term in dict.fromkeys(tokenize_many([query], self.stem)[0]))
+
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of ``term`` (highest for terms the index lacks)."""
@@ -95,8 +105,8 @@ class BM25Index:
         top = top[np.lexsort((positions[top], -scores[top]))]
         return positions[top], scores[top]
 
-    def _matches(self, query: str, expand: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Every chunk holding a query term (ascending) and its weighted BM25 score.
+    def _query_matches(self, query: str, expand: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk holding a query term (ascending) and its weighted BM25 score (read-only: cached).
 
         Only the postings of the query's terms are read: each term's column of bm25s's term-major
         score matrix lists the chunks holding it, at most once each, so one indexed add per term sums
@@ -105,14 +115,16 @@ class BM25Index:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         vocabulary, matrix = self._model.vocab_dict, self._postings
         total = np.zeros(self._size, dtype=np.float32)
-        for weighted in self.query_terms(query, expand):
+        for weighted in self._terms(query, expand):
             column = vocabulary.get(weighted.term)
             if column is None:
                 continue
             begin, end = int(matrix["indptr"][column]), int(matrix["indptr"][column + 1])
             total[matrix["indices"][begin:end]] += weighted.weight * matrix["data"][begin:end]
         positions = np.flatnonzero(total)
-        return positions, total[positions]
+        scores = total[positions]
+        positions.flags.writeable = scores.flags.writeable = False
+        return positions, scores
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

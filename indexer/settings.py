@@ -68,8 +68,8 @@ class Settings(BaseSettings):
     embed_threads: int | None = Field(
         None,
         ge=1,
-        description="OpenMP threads the bundled embedder may use for a batch of passages or a query embedded alone "
-        "(default: every core); queries embedded at the same time use one each (docs/scaling.md).",
+        description="OpenMP threads the bundled embedder may use for a batch of passages (default: every core); "
+        "a query always runs on one (docs/scaling.md).",
         json_schema_extra=INDEXER,
     )
 

@@ -52,10 +52,6 @@ def _engine():
     from .engine import load_engine
 
     settings = get_settings()
-    if settings.embed_threads is None:
-        # A command embeds one short query: more threads gain nothing, and on a busy machine each waits for
-        # the slowest (one search: 0.9 s with one thread, 2.9 s with two, at a load average of 5).
-        settings = settings.model_copy(update={"embed_threads": 1})
     try:
         return load_engine(settings)
     except (IndexProblem, EmbedderError) as exc:

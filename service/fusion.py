@@ -30,17 +30,17 @@ def fuse_scores(
     hit, say) they score +1 and the missing -1, so a single hit still counts.
     """
     weights = weights or [1.0 / len(scored)] * len(scored)
-    standardised = []
-    for items, values in scored:
+    order = list(dict.fromkeys(item for items, _ in scored for item in items))
+    slot = {item: i for i, item in enumerate(order)}
+    fused = np.zeros(len(order), dtype=np.float64)
+    for weight, (items, values) in zip(weights, scored):
         values = np.asarray(values, dtype=np.float64)
         spread = values.std() if len(values) > 1 else 0.0
         z = (values - values.mean()) / spread if spread > 0 else np.ones_like(values)
-        floor = float(z.min()) if spread > 0 else -1.0
-        standardised.append((dict(zip(items, z.tolist())), floor if len(z) else 0.0))
-    order: dict[Hashable, None] = {}
-    for items, _ in scored:
-        order.update(dict.fromkeys(items))
-    fused = [
-        (item, sum(w * table.get(item, floor) for w, (table, floor) in zip(weights, standardised))) for item in order
-    ]
-    return sorted(fused, key=lambda pair: -pair[1])
+        # Missing candidates score as the lowest one; a retriever with no candidates adds nothing.
+        floor = float(z.min()) if spread > 0 else -1.0 if len(z) else 0.0
+        column = np.full(len(order), floor)
+        column[[slot[item] for item in items]] = z
+        fused += weight * column
+    # A stable sort: ties keep the order in which candidates were first seen.
+    return [(order[i], float(fused[i])) for i in np.argsort(-fused, kind="stable")]

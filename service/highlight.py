@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from indexer.swedish import WORD, WeightedTerm, stem_word
 
@@ -21,10 +22,12 @@ COMPOUND_EXTRA = 3
 
 @dataclass(frozen=True, slots=True)
 class QueryWords:
-    """A query's terms as the index scores them (``terms``) and the stems the user typed (``own``)."""
+    """A query's terms as the index scores them (``terms``) and the stems the user typed (``own``); the
+    words of the text already judged are remembered, since the passages of one page share most of theirs."""
 
     terms: frozenset[str]
     own: frozenset[str]
+    judged: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, weighted: Iterable[WeightedTerm]) -> QueryWords:
@@ -46,15 +49,24 @@ class QueryWords:
         return False
 
 
+@lru_cache(maxsize=4096)
+def _word_spans(text: str) -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
+    """Each distinct lower-case word of ``text`` with its offsets: a passage is tokenised once, not per query."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for match in TEXT_WORD.finditer(text):
+        spans.setdefault(match.group().lower(), []).append((match.start(), match.end()))
+    return tuple((word, tuple(found)) for word, found in spans.items())
+
+
 def highlights(text: str, words: QueryWords) -> list[tuple[int, int]]:
     """Offsets (start, end) in ``text`` of the words that match the query, in text order."""
-    # A passage repeats its words: each distinct one is stemmed and matched once.
-    matching: dict[str, bool] = {}
+    # Passages repeat their words: each distinct one is stemmed and matched once per query.
+    judged = words.judged
     spans = []
-    for match in TEXT_WORD.finditer(text):
-        word = match.group().lower()
-        if word not in matching:
-            matching[word] = words.matches(stem_word(word))
-        if matching[word]:
-            spans.append((match.start(), match.end()))
-    return spans
+    for word, found in _word_spans(text):
+        matching = judged.get(word)
+        if matching is None:
+            matching = judged[word] = words.matches(stem_word(word))
+        if matching:
+            spans.extend(found)
+    return sorted(spans)

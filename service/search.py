@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 from indexer.embedders import Embedder
 from indexer.gazetteer import Gazetteer
 from indexer.settings import Settings
@@ -110,8 +112,9 @@ class Searcher:
         named = set(self.gazetteer.find(query, ignore_case=True))
         if not named:
             return ranked
-        chunks = self.index.chunks
-        about = [not named.isdisjoint(chunks.districts(position)) for position, _ in ranked]
+        # The chunk table's per-district positions, not each candidate's record: a third of a search's CPU.
+        about = np.isin(np.fromiter((position for position, _ in ranked), np.int64, len(ranked)),
+                        self.index.chunks.positions_about(named)).tolist()
         return [pair for pair, near in zip(ranked, about) if near] + [pair for pair, near in zip(ranked, about) if not near]
 
     def passages(self, ranked: list[tuple[int, float]], k: int, collapse: bool) -> list[Passage]:

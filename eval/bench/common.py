@@ -199,10 +199,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_environment(index_dir: Path, threads: int | None = None) -> dict[str, str]:
-    """The environment a served Stadshus needs to find the benchmark index; ``threads`` bounds the
-    embedder's OpenMP threads (STADSHUS_EMBED_THREADS), unset leaves the default (every core, one per
-    query while queries run concurrently)."""
+def server_environment(index_dir: Path) -> dict[str, str]:
+    """The environment a served Stadshus needs to find the benchmark index (the embedder's threads as
+    they come by default: ``STADSHUS_*`` and ``OMP_NUM_THREADS`` are not passed on)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STADSHUS_") and k != "OMP_NUM_THREADS"}
     env.update(
         STADSHUS_INDEX_DIR=str(index_dir),
@@ -212,8 +211,6 @@ def server_environment(index_dir: Path, threads: int | None = None) -> dict[str,
     )
     # The review store the server opens at start-up: the benchmark's own, never the repo's data/.
     env["STADSHUS_DB_URL"] = f"sqlite:///{CACHE_DIR / 'reviews.db'}"
-    if threads is not None:
-        env["STADSHUS_EMBED_THREADS"] = str(threads)
     return env
 
 
@@ -231,7 +228,7 @@ class Server:
 
 
 @contextmanager
-def serve(index_dir: Path, workers: int = 1, threads: int | None = None, timeout: float = 180.0) -> Iterator[Server]:
+def serve(index_dir: Path, workers: int = 1, timeout: float = 180.0) -> Iterator[Server]:
     """Start ``stadshus serve`` on a free port, wait for /healthz, and stop it on exit."""
     if not STADSHUS.is_file():
         raise BenchError(f"{STADSHUS.relative_to(ROOT)} is missing: run `make install` first")
@@ -244,7 +241,7 @@ def serve(index_dir: Path, workers: int = 1, threads: int | None = None, timeout
         process = subprocess.Popen(
             [str(STADSHUS), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             cwd=ROOT,
-            env=server_environment(index_dir, threads),
+            env=server_environment(index_dir),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -5,9 +5,7 @@ a separate process at 1, 4, 16 and 64 clients.
 
 Two query mixes: ``gold`` repeats the gold questions after a warm-up pass, so every query embedding comes
 from the server's cache (the search cost alone); ``distinct`` makes each query unique, so every request
-embeds (the cost of new queries). The distinct mix is also run with two uvicorn workers, and with the
-embedder held to one OpenMP thread (``STADSHUS_EMBED_THREADS=1``) against the default (every core for a
-query embedded alone, one each for concurrent ones).
+embeds (the cost of new queries). The distinct mix is also run with two uvicorn workers.
 
 Every run also reads the server's CPU seconds (its processes' user + system time in /proc) before and
 after, so each level reports CPU ms per request: far less sensitive to other processes on the machine than
@@ -43,12 +41,11 @@ from .common import (
 )
 
 LEVELS = (1, 4, 16, 64)
-# (uvicorn workers, the embedder's threads (STADSHUS_EMBED_THREADS; None: the default), query mix)
+# (uvicorn workers, query mix)
 CONFIGURATIONS = (
-    (1, None, "gold"),
-    (1, None, "distinct"),
-    (1, 1, "distinct"),
-    (2, None, "distinct"),
+    (1, "gold"),
+    (1, "distinct"),
+    (2, "distinct"),
 )
 #: The level the embedding-bound limit is judged at (issue 15: >= 0.85 of it, no errors).
 JUDGED_CLIENTS = 16
@@ -116,7 +113,6 @@ def embedding_bound(before: dict, after: dict, results: list[dict]) -> dict:
         cpu_ms = run["server_cpu_ms_per_request"]
         judged.append({
             "workers": entry["workers"],
-            "embed_threads": entry["embed_threads"],
             "requests_per_second": run["requests_per_second"],
             "share_of_limit": round(run["requests_per_second"] / limit, 3),
             "errors": sum(run["errors"].values()),
@@ -143,21 +139,21 @@ def run(duration: float, quick: bool) -> dict:
     configurations = CONFIGURATIONS[:2] if quick else CONFIGURATIONS
     embedding_before = run_child("eval.bench.load", "--child-embed")
     results = []
-    for workers, threads, mix in configurations:
-        with serve(index_dir, workers=workers, threads=threads) as server:
+    for workers, mix in configurations:
+        with serve(index_dir, workers=workers) as server:
             if mix == "gold":
                 # One pass so every gold question's embedding is cached before measuring.
                 with httpx.Client(base_url=server.url, timeout=60.0) as client:
                     for question in gold_questions():
                         client.get("/api/search", params={"q": question, "k": 10})
-            print(f"workers={workers} threads={threads or 'default'} mix={mix} (server up in {server.startup_seconds:.1f} s)", flush=True)
+            print(f"workers={workers} mix={mix} (server up in {server.startup_seconds:.1f} s)", flush=True)
             runs = drive(server.url, server.process.pid, mix, LEVELS, duration)
             results.append(
-                {"workers": workers, "embed_threads": threads or "default", "mix": mix, "server_rss_mb": round(server.rss_mb(), 1), "runs": runs}
+                {"workers": workers, "mix": mix, "server_rss_mb": round(server.rss_mb(), 1), "runs": runs}
             )
     rows = [
         [
-            entry["workers"], entry["embed_threads"], entry["mix"], r["concurrency"], r["requests"], r["requests_per_second"],
+            entry["workers"], entry["mix"], r["concurrency"], r["requests"], r["requests_per_second"],
             r["latency"]["median_ms"], r["latency"]["p99_ms"], sum(r["errors"].values()), r["server_cpu_ms_per_request"],
             entry["server_rss_mb"],
         ]
@@ -166,7 +162,7 @@ def run(duration: float, quick: bool) -> dict:
     ]
     print_table(
         f"/api/search under load from wrk, {duration:.0f} s per level, latency in ms",
-        ["workers", "threads", "mix", "clients", "requests", "req/s", "p50", "p99", "errors", "CPU ms/req", "server RSS MiB"],
+        ["workers", "mix", "clients", "requests", "req/s", "p50", "p99", "errors", "CPU ms/req", "server RSS MiB"],
         rows,
     )
     bound = embedding_bound(embedding_before, run_child("eval.bench.load", "--child-embed"), results)
@@ -174,9 +170,9 @@ def run(duration: float, quick: bool) -> dict:
     print_table(
         f"New questions at {bound['clients']} clients against the embedding-bound limit: {bound['cores']} cores / "
         f"{embedding['median_ms']:.1f} ms (single-thread embedding, median) = {bound['limit_requests_per_second']} req/s; CPU in ms",
-        ["workers", "threads", "req/s", "share", "errors", "CPU/req", "embedding", "other", "CPU share", "load before"],
+        ["workers", "req/s", "share", "errors", "CPU/req", "embedding", "other", "CPU share", "load before"],
         [
-            [c["workers"], c["embed_threads"], c["requests_per_second"], c["share_of_limit"], c["errors"], c["server_cpu_ms_per_request"],
+            [c["workers"], c["requests_per_second"], c["share_of_limit"], c["errors"], c["server_cpu_ms_per_request"],
              c["embedding_cpu_ms_per_request"], c["other_cpu_ms_per_request"], c["cpu_share"], str(c["load_average_before"][0])]
             for c in bound["configurations"]
         ],

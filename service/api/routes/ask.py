@@ -16,6 +16,7 @@ from service.search import Filters
 
 from ..deps import EngineDep, reject_control_characters
 from ..errors import FILTER_RESPONSES, TOO_LARGE_RESPONSE
+from ..responses import ModelResponse
 
 router = APIRouter(prefix="/api", tags=["fråga"])
 
@@ -28,9 +29,9 @@ def answer_request(engine: Engine, request: AskQuery) -> Answer:
 
 
 @router.post("/ask", response_model=AskResponse, responses={**FILTER_RESPONSES, **TOO_LARGE_RESPONSE})
-def ask(request: AskQuery, engine: EngineDep, http: Request) -> AskResponse:
+def ask(request: AskQuery, engine: EngineDep, http: Request) -> ModelResponse:
     """Answer a question in Swedish (or English) from the documents, optionally limited to a district,
     document or year; signed for the review API when the review database is open."""
     response = ask_response(answer_request(engine, request))
     store = http.app.state.review_store
-    return response if store is None else signed(response, store.signing_secret, engine.index.manifest.build_id)
+    return ModelResponse(response if store is None else signed(response, store.signing_secret, engine.index.manifest.build_id))

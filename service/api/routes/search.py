@@ -13,6 +13,7 @@ from service.search import SearchMode
 
 from ..deps import EngineDep, FiltersDep, PassageCount, QueryDep
 from ..errors import FILTER_RESPONSES
+from ..responses import ModelResponse
 
 router = APIRouter(prefix="/api", tags=["sök"])
 
@@ -25,7 +26,7 @@ def search(
     k: PassageCount = 10,
     offset: Annotated[int, Query(description="Hits to skip (paging): 0 for the first page.")] = 0,
     mode: Annotated[SearchMode, Query(description="hybrid, dense or bm25.")] = SearchMode.hybrid,
-) -> SearchResponse:
+) -> ModelResponse:
     """Hits ``offset`` + 1 .. ``offset`` + ``k`` of ``q``, best first, of those that pass the relevance floor."""
     page = search_page(engine, q, offset, k, mode, filters)
-    return search_response(mode.value, page, engine.index.documents.infos)
+    return ModelResponse(search_response(mode.value, page, engine.index.documents.infos))
