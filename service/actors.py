@@ -19,7 +19,7 @@ from enum import Enum
 ORGANISATION_WORD = re.compile(
     r"(?:förvaltning(?:en|ar|arna)?|kontor(?:et)?|nämnd(?:en|er|erna)?|myndighet(?:en|er|erna)?|polis(?:en)?|"
     r"styrelse(?:n|r|rna)?|kommission(?:en)?|råd(?:et)?|bolag(?:et|en)?|bostäder|förening(?:en|ar|arna)?|"
-    r"församling(?:en|ar|arna)?|region(?:en)?|landsting(?:et)?|kommun(?:en|er|erna)?|verket|kassan|förmedling(?:en)?|"
+    r"församling(?:en|ar|arna)?|region(?:en)?|landsting(?:et)?|kommun(?:en|er|erna)?|verket|kass(?:an|or|orna)|förmedling(?:en)?|"
     r"mission(?:en)?|jour(?:en)?|team(?:et)?|brandförsvar(?:et)?|sjukvård|vården|huset|polisområde|"
     r"civilsamhälle(?:t)?|näringsliv(?:et)?|fastighetsägar(?:e|na)|bostadsbolag(?:en)?|samfund(?:en)?|"
     r"skola|skolor(?:na)?|universitet(?:et)?|stiftelse(?:n)?|förbund(?:et)?|organisation(?:en|er|erna)?|"
@@ -136,8 +136,17 @@ def of_kind(name: str, kind: ActorKind) -> bool:
 
 # Words that may join the parts of a name ("Fastighetsägare i Järva", "Inspektionen för vård och omsorg").
 NAME_JOINS = frozenset("i för på av och till vård omsorg".split())
-# Words that end like an organisation but are places ("stadsdelsområdet" ends in "rådet").
-PLACE_WORD = re.compile(r"områd(?:e|et|en|ena)$", re.I)
+JOINING = frozenset("i för på av och till".split())
+# Words that end like an organisation but are places ("stadsdelsområdet" ends in "rådet"), and the
+# endings of streets, squares, parks and stations ("Drottninggatan", "Sunnanbyplan", "Centralstationen").
+PLACE_WORD = re.compile(
+    r"(?:områd(?:e|et|en|ena)|gatan|vägen|gången|gränd|plan|parken|lunden|viadukten|stråket|trappan|"
+    r"dalen|faret|backen|bron|station(?:en)?|terminal(?:en)?|platsen)$",
+    re.I,
+)
+# Where a word is capitalised by its place, not because it is a name: a sentence's start, after an opening
+# quote or emphasis mark (a title: "”Visa att du bryr dig!”"), after a list's dash or bullet.
+FIRST_POSITION = re.compile(r"(?:^|[.!?:]|[”“\"'*«»(]|(?:^|\s)[-–•])\s*$")
 
 
 def is_actor(phrase: str, first_word: bool = False) -> bool:
@@ -163,7 +172,11 @@ def is_actor(phrase: str, first_word: bool = False) -> bool:
             rest = words[i + 1 :]
             return all(re.match(CAPITALISED, w) or w.lower() in NAME_JOINS for w in rest)
     capitalised = bool(re.match(CAPITALISED, words[0])) and words[0].lower() not in STOP_LEADS
-    return capitalised and (not first_word or len(words) > 1 and bool(re.match(CAPITALISED, words[1])))
+    # A name is capitalised words and the small words that join them; a lower-case word of any other kind
+    # makes it a clause ("Klara Kyrka initierats"), a letter-and-digit code is no name ("Q56or").
+    named = all(re.match(CAPITALISED, w) or w.lower() in NAME_JOINS for w in words[1:]) and lowered[-1] not in JOINING
+    coded = any(re.search(r"\d", w) and not w.isupper() for w in words)
+    return capitalised and named and not coded and (not first_word or len(words) > 1 and bool(re.match(CAPITALISED, words[1])))
 
 
 def _names(text: str) -> list[ActorMention]:
@@ -174,7 +187,7 @@ def _names(text: str) -> list[ActorMention]:
         start = match.start()
         # A sentence's first word is capitalised anyway: it is a name only with more words, or when
         # it ends like an organisation ("Polisen", "Jernhusen" is caught by the enumeration).
-        first_word = start == 0 or re.search(r"[.!?:]\s*$", text[:start])
+        first_word = bool(FIRST_POSITION.search(text[:start]))
         if first_word and " " not in name and not ORGANISATION_WORD.search(name):
             continue
         if first_word and name.split()[0].lower() in STOP_LEADS:
@@ -209,7 +222,7 @@ def _enumerated(text: str) -> list[ActorMention]:
             at = text.find(piece, cursor)
             cursor = at + len(piece)
             phrase = _lead_stripped(piece.strip())
-            first_word = phrase == piece.strip() and (at == 0 or re.search(r"[.!?:]\s*$", text[:at]) is not None)
+            first_word = phrase == piece.strip() and FIRST_POSITION.search(text[:at]) is not None
             phrase = ITEM_TAIL.sub("", phrase)
             if not phrase:
                 continue

@@ -217,13 +217,18 @@ class Composer:
                 continue
             named = self._actors_named(candidate, asked_about)
             sentences = [candidate] if named else [candidate, *self._paragraph(candidate)]
+            # Read on to the first sentence that names actors (who took part), or through an announced list.
+            announces = bool(ANNOUNCES_LIST.search(candidate.text))
             for sentence in sentences:
-                for name in named if sentence is candidate else self._actors_named(sentence, asked_about):
+                names = named if sentence is candidate else self._actors_named(sentence, asked_about)
+                for name in names:
                     if kind is not None and not of_kind(name, kind):
                         continue
                     _, cited = found.setdefault(actor_key(name), (name, []))
                     if all(s.row != sentence.row for s in cited):
                         cited.append(sentence)
+                if names and sentence is not candidate and not announces:
+                    break
         return found
 
     def _actors_named(self, candidate: Candidate, asked_about: dict[str, frozenset[str]]) -> list[str]:

@@ -75,6 +75,30 @@ def test_the_writer_itself_and_places_are_not_actors():
     assert is_actor("Trafikkontoret")
 
 
+@pytest.mark.parametrize(
+    "phrase",
+    ["Drottninggatan", "Sunnanbyplan", "Stockholms Centralstation", "Cityterminalen", "Observatorielunden",
+     "Klara Kyrka initierats", "Sundbyberg förstärks", "Q56or"],
+)
+def test_streets_stations_clauses_and_codes_are_not_actors(phrase):
+    assert not is_actor(phrase)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "found", "not_found"),
+    [
+        ("Samverkan sker med Sveriges a-kassor, CSN och Försäkringskassan.", {"sveriges a-kassor", "csn", "försäkringskassan"}, set()),
+        ("Polisen driver projektet ”Visa att du bryr dig!” med skolorna.", {"polisen"}, {"visa"}),
+        ("Planen har tre delar: - Lokal samverkan - Stärka föräldrar - Trygghet.", set(), {"lokal", "stärka", "trygghet"}),
+        ("Samverkan sker med Skatteverket samt Inspektionen för vård och omsorg.", {"skatteverket", "inspektionen för vård och omsorg"}, set()),
+    ],
+)
+def test_a_word_capitalised_by_its_place_is_no_name(sentence, found, not_found):
+    keys = {actor_key(m.name) for m in actors_in(sentence)}
+    assert {actor_key(name) for name in found} <= keys
+    assert not keys & not_found
+
+
 def test_actor_keys_fold_case_genitive_and_ab():
     assert actor_key("Fryshusets") == actor_key("fryshuset") == "fryshuset"
     assert actor_key("Svenska Bostäder AB") == actor_key("svenska bostäder") == "svenska bostäder"
