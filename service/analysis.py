@@ -103,12 +103,21 @@ ACTOR_LIST = re.compile(
 # Words that ask how something changed, whatever else the question holds.
 CHANGE_OVER_TIME = re.compile(
     r"\b(?:ändrats|ändrat|förändrats|förändrat|förändring(?:ar|en|arna)?|utvecklats|tillkommit|tillkom|vuxit|ökat|minskat|"
-    r"har\s+hänt\s+sedan|changed|developed|evolved|över\s+tid|over\s+time)\b"
+    r"har\s+hänt\s+sedan|changed|developed|evolved|över\s+tid|over\s+time|"
+    # Worded anew, got better or calmer ("formulerats om", "blivit lugnare"), or anything since a point in time.
+    r"formulerats\s+om|formulerat\s+om|omformulera\w*|förbättrats|försämrats|blivit\s+(?:\w+are|bättre|sämre|större|"
+    r"mindre|fler|färre)|improved|worsened|become\s+\w+er|got\s+(?:better|worse)|"
+    r"sedan\s+(?:t[1-3]|tertial\w*|(?:19|20)\d\d|förra|i\s+fjol|tidigare|förut|den\s+förra|första)|"
+    r"since\s+(?:t[1-3]|the\s+(?:first|last|previous)|(?:19|20)\d\d|last))\b"
 )
 # Words of comparison: a change when the question names points in time, else a difference of two things.
 COMPARISON = re.compile(r"\b(?:skillnad\w*|jämfört|jämförelse|jämför|difference|compared?|versus)\b")
 VERSION_POINT = re.compile(r"\b(?:t[1-3]|tertial\w*|version\w*|senaste\s+rapport\w*|latest\s+report)\b")
-TIME_POINTS = re.compile(r"\b(?:t[1-3]|tertial\w*|(?:19|20)\d\d|lup\w*|version\w*|rapport\w*|report\w*)\b", re.I)
+TIME_POINTS = re.compile(
+    r"\b(?:t[1-3]|tertial\w*|(?:19|20)\d\d|lup\w*|version\w*|rapport\w*|report\w*|tidigare\s+år|förra\s+året|i\s+fjol|"
+    r"(?:previous|earlier)\s+years|last\s+year)\b",
+    re.I,
+)
 NUMBER = re.compile(
     r"\b(?:hur\s+(?:många|mycket|stor|stort|stora|höga?|långa?|ofta|lång)|antal\w*|andel\w*|procent|hur många procent|"
     r"how\s+(?:many|much|often|large|big|high)|what\s+(?:share|percentage|proportion|number)|number of)\b",

@@ -32,6 +32,10 @@ from service.analysis import Asked, Measure, analyse, language_of, split_parts
         ("Hur har arbetet med medborgarvärdar utvecklats mellan 2017 och 2022?", Asked.change),
         ("Vad skrev man om trygghet i LUP:en 2017 och i den från 2022?", Asked.change),
         ("How has the work with citizen hosts changed over time?", Asked.change),
+        ("Hur har de prioriterade temana formulerats om sedan tertialrapport 1?", Asked.change),
+        ("Har bilcruisingen blivit lugnare jämfört med tidigare år?", Asked.change),
+        ("Vad har hänt med Jobbskjutsen sedan T1?", Asked.change),
+        ("Has safety at Sergels torg improved since last year?", Asked.change),
         ("Vilka nya företag har etablerat sig i Kista?", Asked.actor_list),
     ],
 )
