@@ -100,6 +100,7 @@ class ActorKind(str, Enum):
 
     company = "företag"
     public_body = "myndighet"
+    congregation = "församling"
 
 
 # "Vilka bolag ...", "Vilka andra myndigheter ...", "Which companies ...": a kind noun right after the
@@ -108,6 +109,7 @@ ASKED_KINDS = {
     ActorKind.company: r"bolag(?:en)?|företag(?:en)?|bostadsbolag(?:en)?|companies|businesses|firms",
     ActorKind.public_body: r"myndighet(?:er|erna)|nämnd(?:er|erna)|förvaltning(?:ar|arna)|authorities|agencies|"
     r"(?:city\s+)?departments",
+    ActorKind.congregation: r"församling(?:ar|arna)?|samfund(?:en)?|kyrkor(?:na)?|parish(?:es)?|congregations?|churches",
 }
 KIND_AFTER = r"\b(?:vilka|vilken|vilket|which|what)\s+(?:andra\s+|other\s+|av\s+de\s+)?(?:{})\b(?!\s+(?:och|eller|samt|and|or)\b)"
 # A public body by its name's last word ("Utbildningsnämnden", "Region Stockholm", "Förvaltningsledningens stab").
@@ -119,6 +121,10 @@ PUBLIC_BODY = re.compile(
 )
 
 
+# A parish, congregation or church by its name ("Adolf Fredriks församling", "Klara kyrka").
+CONGREGATION = re.compile(r"församling|samfund|kyrk", re.I)
+
+
 def asked_kind(question: str) -> ActorKind | None:
     """The one kind of actor ``question`` asks for ("Vilka bolag ..."), or None for actors of any kind."""
     kinds = [kind for kind, nouns in ASKED_KINDS.items() if re.search(KIND_AFTER.format(nouns), question, re.I)]
@@ -127,7 +133,9 @@ def asked_kind(question: str) -> ActorKind | None:
 
 def of_kind(name: str, kind: ActorKind) -> bool:
     """Whether the actor ``name`` can be of ``kind``: a company is no public body and no common noun
-    ("organisation"); a public body is named like one."""
+    ("organisation"); a public body and a congregation are named like one."""
+    if kind is ActorKind.congregation:
+        return bool(CONGREGATION.search(name))
     public = bool(PUBLIC_BODY.search(name.strip()))
     if kind is ActorKind.public_body:
         return public

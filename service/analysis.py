@@ -79,9 +79,9 @@ DISTRICT_NOUNS = _words(
 ACTOR_NOUNS = _words(
     r"organisation\w*", r"aktör\w*", r"myndighet\w*", r"förvaltning\w*", r"facknämnd\w*", r"nämnder", r"bolag\w*",
     r"företag\w*", r"förening\w*", r"partner\w*", r"samarbetspartner\w*", r"samverkanspartner\w*", r"parter\w*",
-    r"instanser", r"aktörer", r"verksamheter", r"kontor\w*", r"institution\w*",
+    r"instanser", r"aktörer", r"verksamheter", r"kontor\w*", r"institution\w*", r"församling\w*", r"samfund\w*",
     r"organi[sz]ations?", r"agenc(?:y|ies)", r"authorit(?:y|ies)", r"actors?", r"partners?", r"bodies", r"companies",
-    r"departments?", r"associations?", r"stakeholders?",
+    r"departments?", r"associations?", r"stakeholders?", r"parish(?:es)?", r"congregations?",
 )
 # Words between "vilka" and the noun listed: adjectives ("vilka andra", "vilka nya"), never a verb
 # ("Med vilka samverkar stadsdelsförvaltningen" lists actors, not districts).

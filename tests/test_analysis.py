@@ -25,6 +25,7 @@ from service.analysis import Asked, Measure, analyse, language_of, split_parts
         # A district named: the areas asked for are places inside it, not a list of districts.
         ("Vilka områden är prioriterade i Farstas program?", Asked.place),
         ("Vilka organisationer var med på trygghetsvandringen?", Asked.actor_list),
+        ("Vilka församlingar har Norrmalm träffat?", Asked.actor_list),
         ("Med vilka samverkar stadsdelsförvaltningen i brottsförebyggande arbete?", Asked.actor_list),
         ("Who does the district work with on safety?", Asked.actor_list),
         ("Har något ändrats mellan T1 och T2?", Asked.change),

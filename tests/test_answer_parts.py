@@ -39,6 +39,7 @@ def test_actors_are_found_by_the_shape_of_their_names(sentence, expected):
         ("Med vilka företag samarbetar Norrmalm?", ActorKind.company),
         ("Which companies take part in the project?", ActorKind.company),
         ("Vilka andra myndigheter deltar?", ActorKind.public_body),
+        ("Vilka församlingar har Norrmalm träffat?", ActorKind.congregation),
         # Two kinds, or none, ask for actors of any kind; a kind word elsewhere is not what is asked for.
         ("Vilka företag och organisationer är med i projektet?", None),
         ("Vilka andra aktörer än stadsdelsförvaltningen deltog?", None),
