@@ -84,7 +84,6 @@ class BM25Index:
             return tuple(self._expander.terms(query, self.stem))
         return tuple(WeightedTerm(term, 1.0, "query", term) for term in dict.fromkeys(tokenize_many([query], self.stem)[0]))
 
-
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of ``term`` (highest for terms the index lacks)."""
         frequency = self.document_frequency.get(term, 0)
