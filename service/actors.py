@@ -154,7 +154,7 @@ PLACE_WORD = re.compile(
 )
 # Where a word is capitalised by its place, not because it is a name: a sentence's start, after an opening
 # quote or emphasis mark (a title: "”Visa att du bryr dig!”"), after a list's dash or bullet.
-FIRST_POSITION = re.compile(r"(?:^|[.!?:]|[”“\"'*«»(]|(?:^|\s)[-–•])\s*$")
+FIRST_POSITION = re.compile(r"(?:^|[.!?:]|[”“\"'*«»]|(?:^|\s)[-–•])\s*$")
 
 
 def is_actor(phrase: str, first_word: bool = False) -> bool:

@@ -44,6 +44,8 @@ ACTOR_FOLLOWING = 3
 # subsections under its own, where the list often stands under headings of its own.
 ANNOUNCES_LIST = re.compile(r"\bföljande\b|:\s*$", re.I)
 LISTED_FOLLOWING = 8
+# A sentence that adds actors to those just named.
+ADDS_ACTORS = re.compile(r"\b(?:även|också|dessutom|likaså|also|as well)\b", re.I)
 # What a question asks for that a sentence can be seen to lack (beyond these, what ``Part.wants``).
 KIND_GAPS = {Asked.number: "antal", Asked.date: "tidpunkt"}
 # How many headings of a section path lead the quotes of a fact.
@@ -217,9 +219,13 @@ class Composer:
                 continue
             named = self._actors_named(candidate, asked_about)
             sentences = [candidate] if named else [candidate, *self._paragraph(candidate)]
-            # Read on to the first sentence that names actors (who took part), or through an announced list.
+            # Read on to the first sentence that names actors (who took part), then only sentences that add
+            # to them ("Samverkan sker även med ..."); an announced list is read whole.
             announces = bool(ANNOUNCES_LIST.search(candidate.text))
+            listed = False
             for sentence in sentences:
+                if listed and not announces and not ADDS_ACTORS.search(sentence.text):
+                    continue
                 names = named if sentence is candidate else self._actors_named(sentence, asked_about)
                 for name in names:
                     if kind is not None and not of_kind(name, kind):
@@ -227,8 +233,7 @@ class Composer:
                     _, cited = found.setdefault(actor_key(name), (name, []))
                     if all(s.row != sentence.row for s in cited):
                         cited.append(sentence)
-                if names and sentence is not candidate and not announces:
-                    break
+                listed = listed or (bool(names) and sentence is not candidate)
         return found
 
     def _actors_named(self, candidate: Candidate, asked_about: dict[str, frozenset[str]]) -> list[str]:

@@ -254,7 +254,7 @@ def test_failures_list_missing_evidence_wrong_abstentions_and_wrong_districts():
 def test_gold_questions_load_by_split():
     dev, test, every = (load_questions(s) for s in (Split.dev, Split.test, Split.all))
     assert {q.split for q in dev} == {"dev"} and {q.split for q in test} == {"test"}
-    assert len(dev) + len(test) == len(every) == 211
+    assert len(dev) + len(test) == len(every) == 219
     assert all(len(q.evidence) == len(q.districts) for q in every if q.type == "list")
     assert all(len(q.evidence) == len(q.actors) for q in every if q.type == "actor_list")
     near_misses = [q for q in every if q.type == "near_miss"]
