@@ -144,7 +144,8 @@ def of_kind(name: str, kind: ActorKind) -> bool:
 
 # Words that may join the parts of a name ("Fastighetsägare i Järva", "Inspektionen för vård och omsorg").
 NAME_JOINS = frozenset("i för på av och till vård omsorg".split())
-JOINING = frozenset("i för på av och till".split())
+# Of those, the ones a name cannot end with ("Fastighetsägare i" is cut short, "... vård och omsorg" is not).
+JOINING = NAME_JOINS - {"vård", "omsorg"}
 # Words that end like an organisation but are places ("stadsdelsområdet" ends in "rådet"), and the
 # endings of streets, squares, parks and stations ("Drottninggatan", "Sunnanbyplan", "Centralstationen").
 PLACE_WORD = re.compile(
@@ -177,14 +178,18 @@ def is_actor(phrase: str, first_word: bool = False) -> bool:
     # "Förvaltningen för ..."), not with a verb ("Förvaltningen tittar").
     for i, word in enumerate(lowered[:2]):
         if ORGANISATION_WORD.search(word) and not PLACE_WORD.search(word):
-            rest = words[i + 1 :]
-            return all(re.match(CAPITALISED, w) or w.lower() in NAME_JOINS for w in rest)
+            return _joined_name(words[i + 1 :])
     capitalised = bool(re.match(CAPITALISED, words[0])) and words[0].lower() not in STOP_LEADS
     # A name is capitalised words and the small words that join them; a lower-case word of any other kind
     # makes it a clause ("Klara Kyrka initierats"), a letter-and-digit code is no name ("Q56or").
-    named = all(re.match(CAPITALISED, w) or w.lower() in NAME_JOINS for w in words[1:]) and lowered[-1] not in JOINING
+    named = _joined_name(words[1:]) and lowered[-1] not in JOINING
     coded = any(re.search(r"\d", w) and not w.isupper() for w in words)
     return capitalised and named and not coded and (not first_word or len(words) > 1 and bool(re.match(CAPITALISED, words[1])))
+
+
+def _joined_name(words: list[str]) -> bool:
+    """Whether ``words`` are capitalised words and the small words that join the parts of a name."""
+    return all(re.match(CAPITALISED, w) or w.lower() in NAME_JOINS for w in words)
 
 
 def _names(text: str) -> list[ActorMention]:
